@@ -1,0 +1,134 @@
+using Aitbc.Coordinator.Auth;
+using Aitbc.Coordinator.Common;
+using Aitbc.Coordinator.Configuration;
+using Aitbc.Coordinator.Data;
+using Aitbc.Coordinator.Docs;
+using Aitbc.Coordinator.Errors;
+using Aitbc.Coordinator.Health;
+using Aitbc.Coordinator.Jobs;
+using Aitbc.Coordinator.Miners;
+
+namespace Aitbc.Coordinator;
+
+/// <summary>Builds the service: one block per concern, then one line per feature's endpoints.</summary>
+internal static partial class CoordinatorApp
+{
+    /// <summary>Kestrel's ceiling; each endpoint sets its own, lower limit (see <see cref="BodyLimits"/>).</summary>
+    private const long MaxBodyBytes = 2 * 1024 * 1024;
+
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
+    {
+        // appsettings.json ships beside the binary; the working directory is where the data goes.
+        var builder = WebApplication.CreateBuilder(
+            new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var settings = CoordinatorSettings.Load(builder.Configuration);
+
+        // Listen where API_HOST and API_PORT say.
+        var host = settings.ApiHost.Contains(':', StringComparison.Ordinal) ? $"[{settings.ApiHost}]" : settings.ApiHost;
+        builder.WebHost.UseUrls($"http://{host}:{settings.ApiPort}");
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(8));
+
+        // Configuration, time and the wire format.
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.ConfigureHttpJsonOptions(options => Json.Configure(options.SerializerOptions));
+
+        // Errors as problem details, credentials, documentation.
+        builder.Services.AddProblems();
+        builder.Services.AddCoordinatorAuth();
+        builder.Services.AddSingleton(sp => new KeyHasher(
+            KeyBootstrap.ResolveSecret(settings, sp.GetRequiredService<ILogger<KeyHasher>>())));
+        builder.Services.AddApiDocs();
+
+        // Storage: the database and its single writer.
+        builder.Services.AddCoordinatorDatabase(settings.Database);
+
+        // Jobs and miners.
+        builder.Services.AddSingleton<JobSignals>();
+        builder.Services.AddSingleton<JobLifecycle>();
+        builder.Services.AddSingleton<MinerDirectory>();
+        builder.Services.AddSingleton<Sweeper>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Sweeper>());
+
+        configureServices?.Invoke(builder.Services);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseRouting();
+        app.UseBodyLimits();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapApiDocs();
+        app.MapHealth();
+        app.MapClientJobs();
+        app.MapMiners();
+        return app;
+    }
+
+    /// <summary>Everything that must be true before the first request: schema migrated, keys in place.</summary>
+    public static async Task InitializeAsync(WebApplication app, CancellationToken cancel = default)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Aitbc.Coordinator.Startup");
+        var settings = app.Services.GetRequiredService<CoordinatorSettings>();
+        Log.Starting(logger, settings.Database.Describe());
+        await DatabaseSetup.MigrateAsync(app.Services, logger, cancel);
+
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CoordinatorDb>();
+        var hasher = app.Services.GetRequiredService<KeyHasher>();
+        var now = app.Services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+        await KeyBootstrap.SyncAsync(db, hasher, settings, now, logger);
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        WebApplication app;
+        try
+        {
+            app = Build(args);
+        }
+        catch (SettingsException e)
+        {
+            await Console.Error.WriteLineAsync($"aitbc-coordinator: {e.Message}");
+            return 2;
+        }
+
+        try
+        {
+            await InitializeAsync(app);
+        }
+        catch (SettingsException e)
+        {
+            await Console.Error.WriteLineAsync($"aitbc-coordinator: {e.Message}");
+            return 2;
+        }
+
+        await app.StartAsync();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Aitbc.Coordinator.Startup");
+        foreach (var url in app.Urls)
+        {
+            Log.Listening(logger, url, url.Replace("0.0.0.0", "localhost", StringComparison.Ordinal));
+        }
+
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Starting the AITBC Coordinator on {Database}", EventName = "Starting")]
+        public static partial void Starting(ILogger logger, string database);
+
+        [LoggerMessage(2, LogLevel.Information,
+            "Listening on {Url}; API docs at {DocsBase}/docs and {DocsBase}/redoc, OpenAPI at {DocsBase}/openapi.json",
+            EventName = "Listening")]
+        public static partial void Listening(ILogger logger, string url, string docsBase);
+    }
+}

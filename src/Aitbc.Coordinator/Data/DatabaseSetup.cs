@@ -1,0 +1,110 @@
+using System.Data.Common;
+using Aitbc.Coordinator.Configuration;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace Aitbc.Coordinator.Data;
+
+internal static partial class DatabaseSetup
+{
+    public static IServiceCollection AddCoordinatorDatabase(this IServiceCollection services, DatabaseUrl url)
+    {
+        switch (url.Provider)
+        {
+            case DatabaseProvider.Sqlite:
+                Directory.CreateDirectory(url.StateDirectory!);
+                services.AddPooledDbContextFactory<SqliteCoordinatorDb>(options => ConfigureSqlite(options, url));
+                services.AddSingleton<IDbContextFactory<CoordinatorDb>, Factory<SqliteCoordinatorDb>>();
+                break;
+            default:
+                throw new SettingsException("DATABASE_URL: PostgreSQL is not supported by this build yet.");
+        }
+
+        // Handlers that only read take a context from the pool per request.
+        services.AddScoped<CoordinatorDb>(sp => sp.GetRequiredService<IDbContextFactory<CoordinatorDb>>()
+            .CreateDbContext());
+        services.AddSingleton<DbWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<DbWriter>());
+        return services;
+    }
+
+    internal static void ConfigureSqlite(DbContextOptionsBuilder options, DatabaseUrl url)
+    {
+        // A busy timeout covers the rare lock held by a checkpoint or a sqlite3 shell; the single writer makes
+        // contention inside the process impossible.
+        options.UseSqlite($"{url.ConnectionString};Default Timeout=30;Pooling=True")
+            .AddInterceptors(SqliteTuning.Instance);
+    }
+
+    /// <summary>Brings the schema up to date, before the server takes any request.</summary>
+    public static async Task MigrateAsync(IServiceProvider services, ILogger logger, CancellationToken cancel)
+    {
+        var factory = services.GetRequiredService<IDbContextFactory<CoordinatorDb>>();
+        await using var db = await factory.CreateDbContextAsync(cancel);
+        if (db.Database.IsSqlite())
+        {
+            // WAL lets readers run beside the writer; it is a property of the file, so setting it once sticks.
+            await db.Database.OpenConnectionAsync(cancel);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancel);
+        }
+
+        var pending = (await db.Database.GetPendingMigrationsAsync(cancel)).ToList();
+        if (pending.Count > 0)
+        {
+            Log.Migrating(logger, pending.Count, string.Join(", ", pending));
+            await db.Database.MigrateAsync(cancel);
+        }
+    }
+
+    private sealed class Factory<T>(IDbContextFactory<T> inner) : IDbContextFactory<CoordinatorDb>
+        where T : CoordinatorDb
+    {
+        public CoordinatorDb CreateDbContext() => inner.CreateDbContext();
+    }
+
+    /// <summary>
+    /// Per-connection settings. <c>synchronous=NORMAL</c> in WAL mode stays consistent after a crash and loses at most
+    /// the last commits on a power cut, which is the usual trade for a server; it is set on every connection because
+    /// SQLite keeps it per connection.
+    /// </summary>
+    private sealed class SqliteTuning : DbConnectionInterceptor
+    {
+        public static readonly SqliteTuning Instance = new();
+
+        private const string Pragmas = "PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;";
+
+        public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = Pragmas;
+            command.ExecuteNonQuery();
+        }
+
+        public override async Task ConnectionOpenedAsync(
+            DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = Pragmas;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1201, LogLevel.Information, "Applying {Count} database migrations: {Migrations}",
+            EventName = "Migrating")]
+        public static partial void Migrating(ILogger logger, int count, string migrations);
+    }
+}
+
+/// <summary>Lets <c>dotnet ef</c> build the SQLite context without starting the service.</summary>
+internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqliteCoordinatorDb>
+{
+    public SqliteCoordinatorDb CreateDbContext(string[] args)
+    {
+        var options = new DbContextOptionsBuilder<SqliteCoordinatorDb>();
+        options.UseSqlite("Data Source=design-time.db");
+        return new SqliteCoordinatorDb(options.Options);
+    }
+}

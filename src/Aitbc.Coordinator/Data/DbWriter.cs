@@ -1,0 +1,182 @@
+using System.Threading.Channels;
+using Aitbc.Coordinator.Errors;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aitbc.Coordinator.Data;
+
+/// <summary>
+/// The one place that writes. Requests hand it small units of work; a single loop runs whatever has queued up in one
+/// transaction (each unit under its own savepoint, so one failure spoils nothing else), commits once, and only then
+/// answers each caller. Many small commits become one fsync, and SQLite never sees two writers fighting over its
+/// lock, so no <c>SQLITE_BUSY</c> reaches a client.
+/// </summary>
+internal sealed partial class DbWriter(
+    IDbContextFactory<CoordinatorDb> contexts, TimeProvider clock, ILogger<DbWriter> logger) : BackgroundService
+{
+    // Large enough to absorb a burst in one commit, small enough to keep every transaction short.
+    private const int MaxBatch = 256;
+
+    private readonly Channel<IWork> _queue = Channel.CreateUnbounded<IWork>(
+        new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>
+    /// Runs <paramref name="work"/> inside a write transaction and returns its value once that transaction has
+    /// committed. The work must only touch the database: it runs on the writer's loop and holds up everyone else.
+    /// </summary>
+    public Task<T> ExecuteAsync<T>(Func<WriteScope, Task<T>> work)
+    {
+        var item = new Work<T>(work);
+        if (!_queue.Writer.TryWrite(item))
+        {
+            throw new ServiceUnavailableException("The Coordinator is shutting down and takes no more changes.");
+        }
+
+        return item.Completion.Task;
+    }
+
+    public Task ExecuteAsync(Func<WriteScope, Task> work) => ExecuteAsync<bool>(async scope =>
+    {
+        await work(scope);
+        return true;
+    });
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Requests have stopped by now (the server stops first), so finish what is queued rather than drop it.
+        _queue.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<IWork>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var work))
+            {
+                batch.Add(work);
+            }
+
+            await RunBatchAsync(batch);
+            batch.Clear();
+        }
+    }
+
+    private async Task RunBatchAsync(List<IWork> batch)
+    {
+        var outcomes = new Action?[batch.Count];
+        try
+        {
+            await using var db = await contexts.CreateDbContextAsync();
+
+            // Each unit already runs under its own savepoint; EF's extra one per SaveChanges would only cost.
+            db.Database.AutoSavepointsEnabled = false;
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            var alone = batch.Count == 1;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var scope = new WriteScope(db, clock.GetUtcNow().UtcDateTime);
+                if (!alone)
+                {
+                    await transaction.CreateSavepointAsync("work");
+                }
+
+                try
+                {
+                    outcomes[i] = await batch[i].RunAsync(scope);
+                    if (!alone)
+                    {
+                        await transaction.ReleaseSavepointAsync("work");
+                    }
+                }
+                catch (Exception e) when (!alone)
+                {
+                    await transaction.RollbackToSavepointAsync("work");
+                    var failed = batch[i];
+                    outcomes[i] = () => failed.Fail(e);
+                }
+                finally
+                {
+                    db.ChangeTracker.Clear();
+                }
+            }
+
+            await transaction.CommitAsync();
+        }
+        catch (Exception e)
+        {
+            Log.BatchFailed(logger, e, batch.Count);
+            foreach (var work in batch)
+            {
+                work.Fail(e);
+            }
+
+            return;
+        }
+
+        foreach (var outcome in outcomes)
+        {
+            outcome?.Invoke();
+        }
+    }
+
+    private interface IWork
+    {
+        /// <summary>Runs the work and returns what to do once the transaction has committed.</summary>
+        Task<Action> RunAsync(WriteScope scope);
+
+        void Fail(Exception exception);
+    }
+
+    private sealed class Work<T>(Func<WriteScope, Task<T>> work) : IWork
+    {
+        public TaskCompletionSource<T> Completion { get; } =
+            new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async Task<Action> RunAsync(WriteScope scope)
+        {
+            var value = await work(scope);
+            return () =>
+            {
+                scope.RunCommitted();
+                Completion.TrySetResult(value);
+            };
+        }
+
+        public void Fail(Exception exception) => Completion.TrySetException(exception);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1101, LogLevel.Error, "A write batch of {Count} units failed and was rolled back",
+            EventName = "WriteBatchFailed")]
+        public static partial void BatchFailed(ILogger logger, Exception exception, int count);
+    }
+}
+
+/// <summary>What one unit of work sees: the context, the time it runs at, and a way to act after the commit.</summary>
+internal sealed class WriteScope(CoordinatorDb db, DateTime now)
+{
+    private List<Action>? _committed;
+
+    public CoordinatorDb Db { get; } = db;
+
+    /// <summary>One clock reading per unit of work, so every row it writes agrees on the time.</summary>
+    public DateTime Now { get; } = now;
+
+    /// <summary>Runs <paramref name="action"/> once the work is durable (wake-ups, cache updates); never if not.</summary>
+    public void OnCommitted(Action action) => (_committed ??= []).Add(action);
+
+    internal void RunCommitted()
+    {
+        if (_committed is null)
+        {
+            return;
+        }
+
+        foreach (var action in _committed)
+        {
+            action();
+        }
+    }
+}

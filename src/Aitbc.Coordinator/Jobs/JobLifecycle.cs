@@ -1,0 +1,474 @@
+using System.Text.Json;
+using Aitbc.Coordinator.Common;
+using Aitbc.Coordinator.Configuration;
+using Aitbc.Coordinator.Data;
+using Aitbc.Coordinator.Miners;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aitbc.Coordinator.Jobs;
+
+/// <summary>
+/// Every change of a job's state, in one place. Each transition is a single conditional UPDATE whose row count says
+/// whether it happened: the guard names the state it leaves and, for a miner, the lease it holds, so a stale caller
+/// can never move a job that someone else has moved on. All methods run inside a <see cref="DbWriter"/> unit, so
+/// whatever a transition implies commits with it or not at all.
+/// </summary>
+internal sealed partial class JobLifecycle(
+    CoordinatorSettings settings, JobSignals signals, ILogger<JobLifecycle> logger)
+{
+    public async Task<SubmitOutcome> SubmitAsync(WriteScope scope, NewJob request)
+    {
+        var db = scope.Db;
+        if (request.IdempotencyKey is not null)
+        {
+            var existing = await db.Jobs.AsNoTracking()
+                .FirstOrDefaultAsync(j => j.ClientId == request.ClientId && j.IdempotencyKey == request.IdempotencyKey);
+            if (existing is not null)
+            {
+                return existing.RequestHash == request.RequestHash
+                    ? new SubmitOutcome(existing, Replayed: true)
+                    : new SubmitOutcome(null, Replayed: false);
+            }
+        }
+
+        var job = new Job
+        {
+            Id = Ids.New(Ids.Job),
+            ClientId = request.ClientId,
+            ApiKeyId = request.ApiKeyId,
+            JobType = request.JobType,
+            State = JobState.Queued,
+            Priority = request.Priority,
+            Parameters = request.Parameters,
+            Requirements = request.Requirements,
+            RequiredModels = [.. request.Models.Select(m => new JobModel { Model = m })],
+            MinVramGb = request.MinVramGb,
+            RequiredGpu = request.Gpu,
+            Region = request.Region,
+            MaxPrice = request.MaxPrice,
+            MaxAttempts = request.MaxAttempts,
+            CreatedAt = scope.Now,
+            ExpiresAt = scope.Now + request.Ttl,
+            IdempotencyKey = request.IdempotencyKey,
+            RequestHash = request.RequestHash,
+        };
+        db.Jobs.Add(job);
+        await db.SaveChangesAsync();
+        scope.OnCommitted(signals.Queued);
+        return new SubmitOutcome(job, Replayed: false);
+    }
+
+    /// <summary>
+    /// The miner's leases: those it holds plus new ones up to its free capacity, best first. Asking again returns
+    /// the same leases, so a response lost on the way costs the miner nothing.
+    /// </summary>
+    public async Task<IReadOnlyList<Job>> TakeAsync(WriteScope scope, Miner miner)
+    {
+        var db = scope.Db;
+        var held = await db.Jobs.AsNoTracking()
+            .Where(j => j.State == JobState.Running && j.MinerId == miner.Id)
+            .OrderBy(j => j.StartedAt)
+            .ToListAsync();
+        var free = miner.MaxConcurrency - held.Count;
+        if (free <= 0 || miner.Status != MinerStatus.Online || miner.Blocked)
+        {
+            return held;
+        }
+
+        var offer = MinerOffer.Of(miner);
+        var candidates = await db.Jobs
+            .Where(j => j.State == JobState.Queued
+                && (j.MinVramGb == null || j.MinVramGb <= offer.MaxVramGb)
+                && (j.Region == null || j.Region == offer.Region)
+                && (j.RequiredGpu == null || offer.Gpus.Contains(j.RequiredGpu))
+                && !j.RequiredModels.Any(m => !offer.Models.Contains(m.Model)))
+            .OrderByDescending(j => j.Priority)
+            .ThenBy(j => j.Seq)
+            .Select(j => j.Seq)
+            .Take(free)
+            .ToListAsync();
+
+        var taken = new List<long>(candidates.Count);
+        foreach (var seq in candidates)
+        {
+            var token = Ids.RandomToken(20);
+            var leaseEnd = scope.Now + settings.LeaseDuration;
+            var updated = await db.Jobs
+                .Where(j => j.Seq == seq && j.State == JobState.Queued)
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(j => j.State, JobState.Running)
+                    .SetProperty(j => j.MinerId, miner.Id)
+                    .SetProperty(j => j.LeaseToken, token)
+                    .SetProperty(j => j.LeaseExpiresAt, leaseEnd)
+                    .SetProperty(j => j.StartedAt, scope.Now)
+                    .SetProperty(j => j.Attempts, j => j.Attempts + 1));
+            if (updated == 1)
+            {
+                taken.Add(seq);
+            }
+        }
+
+        if (taken.Count == 0)
+        {
+            return held;
+        }
+
+        var leased = await db.Jobs.AsNoTracking().Where(j => taken.Contains(j.Seq)).ToListAsync();
+        db.JobAttempts.AddRange(leased.Select(j => new JobAttempt
+        {
+            JobSeq = j.Seq,
+            Attempt = j.Attempts,
+            MinerId = miner.Id,
+            LeaseToken = j.LeaseToken!,
+            StartedAt = scope.Now,
+        }));
+        await db.SaveChangesAsync();
+
+        var ids = leased.Select(j => j.Id).ToList();
+        scope.OnCommitted(() => signals.Changed(ids));
+        return [.. held, .. leased.OrderByDescending(j => j.Priority).ThenBy(j => j.Seq)];
+    }
+
+    /// <summary>Keeps the miner's leases alive and names the jobs it reports running that are no longer its own.</summary>
+    public async Task<IReadOnlyList<string>> ExtendLeasesAsync(
+        WriteScope scope, string minerId, IReadOnlyCollection<string> reportedRunning)
+    {
+        var leaseEnd = scope.Now + settings.LeaseDuration;
+        await scope.Db.Jobs
+            .Where(j => j.State == JobState.Running && j.MinerId == minerId)
+            .ExecuteUpdateAsync(set => set.SetProperty(j => j.LeaseExpiresAt, leaseEnd));
+        if (reportedRunning.Count == 0)
+        {
+            return [];
+        }
+
+        var stillHeld = await scope.Db.Jobs.AsNoTracking()
+            .Where(j => reportedRunning.Contains(j.Id) && j.State == JobState.Running && j.MinerId == minerId)
+            .Select(j => j.Id)
+            .ToListAsync();
+        return [.. reportedRunning.Except(stillHeld, StringComparer.Ordinal)];
+    }
+
+    public async Task<FinishOutcome> FinishAsync(WriteScope scope, string minerId, ResultReport report)
+    {
+        var db = scope.Db;
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == report.JobId);
+        if (job is null)
+        {
+            return new FinishOutcome(FinishStatus.NotFound, null);
+        }
+
+        if (job.ResultLeaseToken == report.LeaseToken
+            && await db.JobAttempts.AnyAsync(a =>
+                a.JobSeq == job.Seq && a.LeaseToken == report.LeaseToken && a.MinerId == minerId))
+        {
+            // The same lease reported before: answer as then. A job that is not final was put back in the queue.
+            return new FinishOutcome(FinishStatus.Replayed, job);
+        }
+
+        var holdsLease = job.State == JobState.Running && job.MinerId == minerId && job.LeaseToken == report.LeaseToken;
+        if (!holdsLease)
+        {
+            var everHeld = await db.JobAttempts.AnyAsync(a => a.JobSeq == job.Seq && a.MinerId == minerId);
+            var status = !everHeld ? FinishStatus.NotFound
+                : job.State == JobState.Cancelled ? FinishStatus.Cancelled
+                : job.State == JobState.Expired ? FinishStatus.Expired
+                : FinishStatus.LeaseExpired;
+            return new FinishOutcome(status, job);
+        }
+
+        var guarded = db.Jobs.Where(j =>
+            j.Seq == job.Seq && j.State == JobState.Running && j.LeaseToken == report.LeaseToken);
+        int updated;
+        JobState next;
+        if (report.Completed)
+        {
+            next = JobState.Completed;
+            updated = await guarded.ExecuteUpdateAsync(set => set
+                .SetProperty(j => j.State, JobState.Completed)
+                .SetProperty(j => j.Result, report.Result)
+                .SetProperty(j => j.Metrics, report.Metrics)
+                .SetProperty(j => j.ErrorCode, (string?)null)
+                .SetProperty(j => j.ErrorMessage, (string?)null)
+                .SetProperty(j => j.CompletedAt, scope.Now)
+                .SetProperty(j => j.ResultLeaseToken, report.LeaseToken)
+                .SetProperty(j => j.LeaseToken, (string?)null)
+                .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null));
+        }
+        else if (report.Retryable && job.Attempts < job.MaxAttempts && job.ExpiresAt > scope.Now)
+        {
+            next = JobState.Queued;
+            updated = await guarded.ExecuteUpdateAsync(set => set
+                .SetProperty(j => j.State, JobState.Queued)
+                .SetProperty(j => j.Metrics, report.Metrics)
+                .SetProperty(j => j.ErrorCode, report.ErrorCode)
+                .SetProperty(j => j.ErrorMessage, report.ErrorMessage)
+                .SetProperty(j => j.ResultLeaseToken, report.LeaseToken)
+                .SetProperty(j => j.MinerId, (string?)null)
+                .SetProperty(j => j.LeaseToken, (string?)null)
+                .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null));
+        }
+        else
+        {
+            next = JobState.Failed;
+            updated = await guarded.ExecuteUpdateAsync(set => set
+                .SetProperty(j => j.State, JobState.Failed)
+                .SetProperty(j => j.Metrics, report.Metrics)
+                .SetProperty(j => j.ErrorCode, report.ErrorCode)
+                .SetProperty(j => j.ErrorMessage, report.ErrorMessage)
+                .SetProperty(j => j.CompletedAt, scope.Now)
+                .SetProperty(j => j.ResultLeaseToken, report.LeaseToken)
+                .SetProperty(j => j.LeaseToken, (string?)null)
+                .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null));
+        }
+
+        if (updated == 0)
+        {
+            // Another process moved the job between the read and the guarded write.
+            return new FinishOutcome(FinishStatus.LeaseExpired, job);
+        }
+
+        scope.OnCommitted(() =>
+        {
+            signals.Changed(job.Id);
+            if (next == JobState.Queued)
+            {
+                signals.Queued();
+            }
+        });
+        var finished = await db.Jobs.AsNoTracking().FirstAsync(j => j.Seq == job.Seq);
+        return new FinishOutcome(FinishStatus.Accepted, finished);
+    }
+
+    public async Task<CancelOutcome> CancelAsync(WriteScope scope, string clientId, string jobId)
+    {
+        var db = scope.Db;
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId && j.ClientId == clientId);
+        if (job is null)
+        {
+            return new CancelOutcome(CancelStatus.NotFound, null);
+        }
+
+        if (job.State == JobState.Cancelled)
+        {
+            return new CancelOutcome(CancelStatus.Cancelled, job);
+        }
+
+        if (job.State.IsFinal())
+        {
+            return new CancelOutcome(CancelStatus.AlreadyFinal, job);
+        }
+
+        // The miner keeps its name on the job so its next heartbeat learns of the cancellation.
+        var updated = await db.Jobs
+            .Where(j => j.Seq == job.Seq && (j.State == JobState.Queued || j.State == JobState.Running))
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(j => j.State, JobState.Cancelled)
+                .SetProperty(j => j.CompletedAt, scope.Now)
+                .SetProperty(j => j.ErrorCode, "cancelled")
+                .SetProperty(j => j.ErrorMessage, "Cancelled by the client.")
+                .SetProperty(j => j.LeaseToken, (string?)null)
+                .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null));
+        if (updated == 0)
+        {
+            return new CancelOutcome(CancelStatus.AlreadyFinal, job);
+        }
+
+        scope.OnCommitted(() => signals.Changed(jobId));
+        var cancelled = await db.Jobs.AsNoTracking().FirstAsync(j => j.Seq == job.Seq);
+        return new CancelOutcome(CancelStatus.Cancelled, cancelled);
+    }
+
+    /// <summary>Puts jobs whose lease ran out back in the queue, or fails them when no attempt is left.</summary>
+    public async Task<int> RequeueLapsedLeasesAsync(WriteScope scope, int limit)
+    {
+        var lapsed = await scope.Db.Jobs.AsNoTracking()
+            .Where(j => j.State == JobState.Running && j.LeaseExpiresAt < scope.Now)
+            .OrderBy(j => j.LeaseExpiresAt)
+            .Select(j => new LeaseRef(j.Seq, j.Id, j.LeaseToken!))
+            .Take(limit)
+            .ToListAsync();
+        return await ReleaseLeasesAsync(scope, lapsed, "lease_expired", "The miner's lease ran out before a result came.");
+    }
+
+    /// <summary>Takes every lease from miners that stopped sending heartbeats and marks them offline.</summary>
+    public async Task<int> RetireSilentMinersAsync(WriteScope scope, int limit)
+    {
+        var cutoff = scope.Now - settings.HeartbeatTimeout;
+        var silent = await scope.Db.Miners.AsNoTracking()
+            .Where(m => m.Status != MinerStatus.Offline && m.LastSeenAt < cutoff)
+            .OrderBy(m => m.LastSeenAt)
+            .Select(m => m.Id)
+            .Take(limit)
+            .ToListAsync();
+        if (silent.Count == 0)
+        {
+            return 0;
+        }
+
+        await scope.Db.Miners
+            .Where(m => silent.Contains(m.Id) && m.Status != MinerStatus.Offline && m.LastSeenAt < cutoff)
+            .ExecuteUpdateAsync(set => set.SetProperty(m => m.Status, MinerStatus.Offline));
+        var leases = await scope.Db.Jobs.AsNoTracking()
+            .Where(j => j.State == JobState.Running && silent.Contains(j.MinerId!))
+            .Select(j => new LeaseRef(j.Seq, j.Id, j.LeaseToken!))
+            .ToListAsync();
+        foreach (var miner in silent)
+        {
+            Log.MinerOffline(logger, miner);
+        }
+
+        await ReleaseLeasesAsync(scope, leases, "miner_offline", "The miner stopped sending heartbeats.");
+        return silent.Count;
+    }
+
+    /// <summary>Ends queued and running jobs whose time to live has passed.</summary>
+    public async Task<int> ExpireJobsAsync(WriteScope scope, int limit)
+    {
+        var due = await scope.Db.Jobs.AsNoTracking()
+            .Where(j => (j.State == JobState.Queued || j.State == JobState.Running) && j.ExpiresAt < scope.Now)
+            .OrderBy(j => j.ExpiresAt)
+            .Select(j => new { j.Seq, j.Id })
+            .Take(limit)
+            .ToListAsync();
+        var expired = new List<string>(due.Count);
+        foreach (var job in due)
+        {
+            var updated = await scope.Db.Jobs
+                .Where(j => j.Seq == job.Seq && (j.State == JobState.Queued || j.State == JobState.Running))
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(j => j.State, JobState.Expired)
+                    .SetProperty(j => j.CompletedAt, scope.Now)
+                    .SetProperty(j => j.ErrorCode, "job_expired")
+                    .SetProperty(j => j.ErrorMessage, "The job's time to live ran out before it completed.")
+                    .SetProperty(j => j.LeaseToken, (string?)null)
+                    .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null));
+            if (updated == 1)
+            {
+                expired.Add(job.Id);
+            }
+        }
+
+        scope.OnCommitted(() => signals.Changed(expired));
+        return expired.Count;
+    }
+
+    private async Task<int> ReleaseLeasesAsync(WriteScope scope, List<LeaseRef> leases, string code, string message)
+    {
+        var requeued = 0;
+        var changed = new List<string>(leases.Count);
+        foreach (var lease in leases)
+        {
+            var guarded = scope.Db.Jobs.Where(j =>
+                j.Seq == lease.Seq && j.State == JobState.Running && j.LeaseToken == lease.Token);
+
+            // Out of attempts: the job fails with the reason its last lease ended.
+            var failed = await guarded.Where(j => j.Attempts >= j.MaxAttempts)
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(j => j.State, JobState.Failed)
+                    .SetProperty(j => j.CompletedAt, scope.Now)
+                    .SetProperty(j => j.ErrorCode, code)
+                    .SetProperty(j => j.ErrorMessage, message + " No attempts are left.")
+                    .SetProperty(j => j.LeaseToken, (string?)null)
+                    .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null));
+            var back = failed == 1 ? 0 : await guarded
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(j => j.State, JobState.Queued)
+                    .SetProperty(j => j.ErrorCode, code)
+                    .SetProperty(j => j.ErrorMessage, message)
+                    .SetProperty(j => j.MinerId, (string?)null)
+                    .SetProperty(j => j.LeaseToken, (string?)null)
+                    .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null));
+            if (failed + back == 1)
+            {
+                changed.Add(lease.JobId);
+                requeued += back;
+            }
+        }
+
+        if (changed.Count > 0)
+        {
+            Log.LeasesReleased(logger, changed.Count, code);
+            scope.OnCommitted(() =>
+            {
+                signals.Changed(changed);
+                signals.Queued();
+            });
+        }
+
+        return changed.Count;
+    }
+
+    private sealed record LeaseRef(long Seq, string JobId, string Token);
+
+    private static partial class Log
+    {
+        [LoggerMessage(2001, LogLevel.Information, "Released {Count} leases ({Reason})", EventName = "LeasesReleased")]
+        public static partial void LeasesReleased(ILogger logger, int count, string reason);
+
+        [LoggerMessage(2002, LogLevel.Information, "Miner {MinerId} went offline", EventName = "MinerOffline")]
+        public static partial void MinerOffline(ILogger logger, string minerId);
+    }
+}
+
+/// <summary>A validated submission, ready to store.</summary>
+internal sealed record NewJob(
+    string ClientId,
+    string ApiKeyId,
+    string JobType,
+    string Parameters,
+    string? Requirements,
+    IReadOnlyList<string> Models,
+    int? MinVramGb,
+    string? Gpu,
+    string? Region,
+    int Priority,
+    long? MaxPrice,
+    TimeSpan Ttl,
+    int MaxAttempts,
+    string? IdempotencyKey,
+    string? RequestHash);
+
+/// <summary><see cref="Job"/> null means the idempotency key was used before for a different request.</summary>
+internal sealed record SubmitOutcome(Job? Job, bool Replayed);
+
+internal sealed record ResultReport(
+    string JobId,
+    string LeaseToken,
+    bool Completed,
+    string? Result,
+    string? Metrics,
+    string? ErrorCode,
+    string? ErrorMessage,
+    bool Retryable);
+
+internal enum FinishStatus
+{
+    Accepted,
+    Replayed,
+    NotFound,
+    LeaseExpired,
+    Cancelled,
+    Expired,
+}
+
+internal sealed record FinishOutcome(FinishStatus Status, Job? Job);
+
+internal enum CancelStatus
+{
+    Cancelled,
+    NotFound,
+    AlreadyFinal,
+}
+
+internal sealed record CancelOutcome(CancelStatus Status, Job? Job);
+
+/// <summary>What a miner offers, in the normalized form matching compares against.</summary>
+internal sealed record MinerOffer(IReadOnlyList<string> Models, IReadOnlyList<string> Gpus, int MaxVramGb, string? Region)
+{
+    public static MinerOffer Of(Miner miner) => new(
+        JsonSerializer.Deserialize<List<string>>(miner.Models) ?? [],
+        JsonSerializer.Deserialize<List<string>>(miner.Gpus) ?? [],
+        miner.MaxVramGb,
+        miner.Region);
+}

@@ -1,0 +1,1 @@
+return await Aitbc.Coordinator.CoordinatorApp.RunAsync(args);
