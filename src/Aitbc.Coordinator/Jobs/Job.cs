@@ -73,6 +73,9 @@ internal sealed class Job
 
     public string? MinerId { get; set; }
 
+    /// <summary>The holder's price per GPU-second in 10^-8 AITBC, fixed when it took the lease.</summary>
+    public long? UnitPrice { get; set; }
+
     public string? LeaseToken { get; set; }
 
     public DateTime? LeaseExpiresAt { get; set; }

@@ -98,6 +98,7 @@ internal sealed partial class JobLifecycle(
                 .ExecuteUpdateAsync(set => set
                     .SetProperty(j => j.State, JobState.Running)
                     .SetProperty(j => j.MinerId, miner.Id)
+                    .SetProperty(j => j.UnitPrice, miner.PricePerUnit)
                     .SetProperty(j => j.LeaseToken, token)
                     .SetProperty(j => j.LeaseExpiresAt, leaseEnd)
                     .SetProperty(j => j.StartedAt, scope.Now)

@@ -218,6 +218,10 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("state");
 
+                    b.Property<long?>("UnitPrice")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("unit_price");
+
                     b.HasKey("Seq");
 
                     b.HasIndex("Id")

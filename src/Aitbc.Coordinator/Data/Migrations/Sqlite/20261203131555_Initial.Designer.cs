@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Aitbc.Coordinator.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteCoordinatorDb))]
-    [Migration("20261203131051_Initial")]
+    [Migration("20261203131555_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -220,6 +220,10 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                         .HasMaxLength(16)
                         .HasColumnType("TEXT")
                         .HasColumnName("state");
+
+                    b.Property<long?>("UnitPrice")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("unit_price");
 
                     b.HasKey("Seq");
 

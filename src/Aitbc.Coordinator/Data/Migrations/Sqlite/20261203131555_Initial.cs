@@ -57,6 +57,7 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                     started_at = table.Column<DateTime>(type: "TEXT", nullable: true),
                     completed_at = table.Column<DateTime>(type: "TEXT", nullable: true),
                     miner_id = table.Column<string>(type: "TEXT", maxLength: 40, nullable: true),
+                    unit_price = table.Column<long>(type: "INTEGER", nullable: true),
                     lease_token = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
                     lease_expires_at = table.Column<DateTime>(type: "TEXT", nullable: true),
                     result_lease_token = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
