@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.WebUtilities;
 
@@ -94,8 +95,12 @@ internal sealed partial class ProblemExceptionHandler(
             (413, "body_too_large", "The request body is larger than this endpoint accepts."),
         BadHttpRequestException { StatusCode: 415 } e => (415, "unsupported_media_type", e.Message),
         BadHttpRequestException { InnerException: JsonException json } => DescribeJson(json),
-        BadHttpRequestException e when e.Message.Contains("was not provided from body", StringComparison.Ordinal) =>
+        BadHttpRequestException e when e.Message.Contains("was not provided from body", StringComparison.Ordinal)
+            || e.Message.Contains("no body was provided", StringComparison.Ordinal) =>
             (400, "missing_body", "This endpoint needs a JSON body."),
+        BadHttpRequestException e when BindFailure().Match(e.Message) is { Success: true } match =>
+            (400, "invalid_query", $"The parameter '{Snake(match.Groups["name"].Value)}' cannot be "
+                + $"'{match.Groups["value"].Value}'."),
         BadHttpRequestException e => (e.StatusCode, e.StatusCode == 400 ? "bad_request" : "error", Clean(e.Message)),
         ServiceUnavailableException e => (503, "unavailable", e.Message),
         OperationCanceledException => (503, "unavailable", "The Coordinator is shutting down; try again."),
@@ -141,6 +146,11 @@ internal sealed partial class ProblemExceptionHandler(
             || message.Contains("[]", StringComparison.Ordinal) => "an array",
         _ => "an object of the documented shape",
     };
+
+    [GeneratedRegex("^Failed to bind parameter \"(?<type>[^ \"]+) (?<name>[^\"]+)\" from \"(?<value>[^\"]{0,64})")]
+    private static partial Regex BindFailure();
+
+    private static string Snake(string name) => Data.CoordinatorDb.SnakeCase(name);
 
     // Framework messages name C# parameters; clients know only the JSON.
     private static string Clean(string message) => message.Replace("\"", "'", StringComparison.Ordinal);
