@@ -56,6 +56,7 @@ internal static class ProblemSetup
     {
         404 => $"There is no resource at {context.Request.Path}.",
         405 => $"{context.Request.Method} is not allowed on {context.Request.Path}.",
+        415 => "This endpoint takes a JSON body with Content-Type: application/json.",
         500 => "The Coordinator failed to handle this request. It has been logged with its request id.",
         _ => null,
     };
