@@ -52,7 +52,13 @@ public sealed class BadInputTests
         var hugeBody = $"{{\"job_type\": \"x\", \"parameters\": {{\"blob\": \"{new string('a', 3 * 1024 * 1024)}\"}}}}";
 
         using var tooBig = await client.Http.PostRawAsync("/v1/client/jobs", bigParameters);
-        using var huge = await client.Http.PostRawAsync("/v1/client/jobs", hugeBody);
+        // With Expect: 100-continue the server can refuse before the body is sent, so the refusal is read
+        // reliably instead of racing the upload.
+        using var huge = await client.Http.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/client/jobs")
+        {
+            Content = new StringContent(hugeBody, Encoding.UTF8, "application/json"),
+            Headers = { ExpectContinue = true },
+        });
         using var text = await client.Http.PostRawAsync("/v1/client/jobs", "job_type=x", "text/plain");
         using var empty = await client.Http.PostRawAsync("/v1/client/jobs", "");
         using var jsonNull = await client.Http.PostRawAsync("/v1/client/jobs", "null");
