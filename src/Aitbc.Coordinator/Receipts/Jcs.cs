@@ -14,9 +14,10 @@ namespace Aitbc.Coordinator.Receipts;
 internal static class Jcs
 {
     // Throws on a lone surrogate instead of quietly writing U+FFFD, which would sign something other than was sent.
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private static readonly UTF8Encoding StrictUtf8 =
+        new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>The canonical UTF-8 bytes; <paramref name="omitMember"/> leaves out one member of the top object.</summary>
+    /// <summary>The canonical UTF-8 bytes; <paramref name="omitMember"/> leaves out one top-level member.</summary>
     public static byte[] Canonicalize(JsonElement element, string? omitMember = null)
     {
         var builder = new StringBuilder();
@@ -46,7 +47,8 @@ internal static class Jcs
     }
 
     /// <summary>Lowercase hex SHA-256 of the canonical form: what a receipt holds instead of the data.</summary>
-    public static string Sha256Hex(JsonElement element) => Convert.ToHexStringLower(SHA256.HashData(Canonicalize(element)));
+    public static string Sha256Hex(JsonElement element) =>
+        Convert.ToHexStringLower(SHA256.HashData(Canonicalize(element)));
 
     public static string Sha256Hex(string json)
     {
@@ -196,7 +198,7 @@ internal static class Jcs
         }
     }
 
-    /// <summary>RFC 8785 §3.2.2.2: the short escapes, <c>\u00xx</c> in lowercase for other controls, else as is.</summary>
+    /// <summary>RFC 8785 §3.2.2.2: short escapes, <c>\u00xx</c> (lowercase) for other controls, else as is.</summary>
     private static void WriteString(string value, StringBuilder output)
     {
         output.Append('"');
@@ -268,7 +270,9 @@ internal static class Jcs
         var shortest = Math.Abs(value).ToString("R", CultureInfo.InvariantCulture);
         var e = shortest.IndexOfAny(['E', 'e']);
         var mantissa = e < 0 ? shortest : shortest[..e];
-        var exponent = e < 0 ? 0 : int.Parse(shortest[(e + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        var exponent = e < 0
+            ? 0
+            : int.Parse(shortest[(e + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
         var dot = mantissa.IndexOf('.', StringComparison.Ordinal);
         var digits = dot < 0 ? mantissa : mantissa.Remove(dot, 1);
         var point = (dot < 0 ? mantissa.Length : dot) + exponent;

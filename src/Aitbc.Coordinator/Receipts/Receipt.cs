@@ -102,7 +102,8 @@ internal sealed class ReceiptChainHeadConfiguration : IEntityTypeConfiguration<R
         head.HasKey(h => h.Id);
         head.Property(h => h.Id).ValueGeneratedNever();
         head.Property(h => h.Sha256).HasMaxLength(64);
-        head.HasData(new ReceiptChainHead { Id = ReceiptChainHead.SingleId, Seq = 0, Sha256 = ReceiptChainHead.Genesis });
+        head.HasData(
+            new ReceiptChainHead { Id = ReceiptChainHead.SingleId, Seq = 0, Sha256 = ReceiptChainHead.Genesis });
     }
 }
 

@@ -77,7 +77,7 @@ internal sealed partial class ReceiptIssuer(ReceiptKeyring keyring, ILogger<Rece
         }
     }
 
-    /// <summary>Units are kept in thousandths of a GPU-second and shown as a plain decimal: 12345 is "12.345".</summary>
+    /// <summary>Units are kept in thousandths of a GPU-second, shown as a plain decimal: 12345 is "12.345".</summary>
     public static string FormatUnits(long milliUnits)
     {
         var whole = milliUnits / JobPricing.MilliUnitsPerUnit;

@@ -32,7 +32,7 @@ internal sealed partial class ReceiptKeyring(
 
     public string CurrentKid => _kid ?? throw new InvalidOperationException("The receipt keyring is not initialized.");
 
-    /// <summary>Loads or creates the signing key and records its public key. Runs once, before the first request.</summary>
+    /// <summary>Loads or creates the signing key and records its public key, once, before the first request.</summary>
     public async Task InitializeAsync(CancellationToken cancel)
     {
         await using var db = await contexts.CreateDbContextAsync(cancel);
@@ -78,7 +78,7 @@ internal sealed partial class ReceiptKeyring(
     public byte[] Sign(ReadOnlySpan<byte> data) =>
         Ed25519.Sign(_signing ?? throw new InvalidOperationException("The receipt keyring is not initialized."), data);
 
-    /// <summary>Checks a signature against the key named <paramref name="kid"/>; null when no such key exists.</summary>
+    /// <summary>Checks a signature with the key named <paramref name="kid"/>; null when there is no such key.</summary>
     public async Task<bool?> VerifyAsync(string kid, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> signature,
         CancellationToken cancel)
     {

@@ -71,7 +71,8 @@ internal sealed class ReceiptVerifier(ReceiptKeyring keyring)
     /// </summary>
     public async Task<AuditReport> AuditAsync(CoordinatorDb db, CancellationToken cancel)
     {
-        var head = await db.ReceiptChainHeads.AsNoTracking().SingleAsync(h => h.Id == ReceiptChainHead.SingleId, cancel);
+        var head = await db.ReceiptChainHeads.AsNoTracking()
+            .SingleAsync(h => h.Id == ReceiptChainHead.SingleId, cancel);
         var expected = 1L;
         var previous = ReceiptChainHead.Genesis;
         string? lastId = null;

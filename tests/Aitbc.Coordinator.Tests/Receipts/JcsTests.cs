@@ -32,7 +32,10 @@ public sealed class JcsTests
         var canonical = Jcs.Canonicalize(input);
 
         Assert.Equal(
-            """{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}""",
+            """{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"""
+            + """
+              "string":"€$\u000f\nA'B\"\\\\\"/"}
+              """,
             Encoding.UTF8.GetString(canonical));
         Assert.Equal(Convert.FromHexString(string.Concat(rfcBytes.Where(char.IsAsciiHexDigit))), canonical);
     }
@@ -40,7 +43,7 @@ public sealed class JcsTests
     [Fact]
     public void MembersAreSortedByUtf16CodeUnits()
     {
-        // RFC 8785 §3.2.3: the emoji (a surrogate pair, 0xD83D…) sorts before U+FB33 although its code point is higher.
+        // RFC 8785 §3.2.3: the emoji (surrogates 0xD83D…) sorts before U+FB33 although its code point is higher.
         const string input = """
             {
               "\u20ac": "Euro Sign",

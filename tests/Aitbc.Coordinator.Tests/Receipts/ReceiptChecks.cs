@@ -14,7 +14,7 @@ namespace Aitbc.Coordinator.Tests.Receipts;
 /// <summary>What a receipt holder does: fetch the bytes, fetch the keys, check with another Ed25519 library.</summary>
 internal static class ReceiptChecks
 {
-    /// <summary>Runs one job from submit to completion and returns the job id and the receipt id the miner got.</summary>
+    /// <summary>Runs one job from submit to completion; returns its id and the receipt id the miner got.</summary>
     public static async Task<(string JobId, string ReceiptId)> CompleteOneAsync(
         TestClient client, TestMiner miner, object? job = null)
     {

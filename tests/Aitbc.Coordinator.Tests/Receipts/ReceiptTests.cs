@@ -53,7 +53,7 @@ public sealed class ReceiptTests
         Assert.Equal(Math.Min(units * 0.25m, 100m), decimal.Parse(receipt.Str("price"), CultureInfo.InvariantCulture));
         Assert.Equal("100", receipt.Str("max_price"));
         Assert.Equal(3, receipt["reported"]!["tokens"]!.GetValue<int>());
-        Assert.All(new[] { "started_at", "completed_at", "issued_at" }, name => Assert.EndsWith("Z", receipt.Str(name)));
+        Assert.All(["started_at", "completed_at", "issued_at"], name => Assert.EndsWith("Z", receipt.Str(name)));
         Assert.Equal(1, receipt["seq"]!.GetValue<long>());
         Assert.Equal(Genesis, receipt.Str("prev_sha256"));
         Assert.Null(receipt["result"]);
@@ -119,7 +119,8 @@ public sealed class ReceiptTests
         var cancelledQueuedId = await client.SubmitIdAsync();
         using var cancelQueued = await client.Http.PostAsync($"/v1/client/jobs/{cancelledQueuedId}/cancel", null);
         await cancelQueued.ExpectAsync(HttpStatusCode.OK);
-        var expiredId = await client.SubmitIdAsync(new { job_type = "llm_inference", parameters = new { }, ttl_seconds = 1 });
+        var expiredId = await client.SubmitIdAsync(
+            new { job_type = "llm_inference", parameters = new { }, ttl_seconds = 1 });
         await client.WaitForStateAsync(expiredId, "expired");
 
         Assert.Equal("failed", failedAnswer.Str("state"));
@@ -169,7 +170,8 @@ public sealed class ReceiptTests
         var chain = bodies.Select(b => (Bytes: b, Node: JsonNode.Parse(b)!))
             .OrderBy(r => r.Node["seq"]!.GetValue<long>())
             .ToList();
-        Assert.Equal(Enumerable.Range(1, jobs).Select(i => (long)i), chain.Select(r => r.Node["seq"]!.GetValue<long>()));
+        Assert.Equal(
+            Enumerable.Range(1, jobs).Select(i => (long)i), chain.Select(r => r.Node["seq"]!.GetValue<long>()));
         Assert.Equal(Genesis, chain[0].Node.Str("prev_sha256"));
         for (var i = 1; i < chain.Count; i++)
         {
@@ -388,7 +390,8 @@ public sealed class ReceiptTests
 
         using var first = await miner.Http.GetAsync("/v1/miner/receipts?limit=2");
         var firstPage = await first.ExpectAsync(HttpStatusCode.OK);
-        using var second = await miner.Http.GetAsync($"/v1/miner/receipts?limit=2&cursor={firstPage.Str("next_cursor")}");
+        using var second = await miner.Http.GetAsync(
+            $"/v1/miner/receipts?limit=2&cursor={firstPage.Str("next_cursor")}");
         var secondPage = await second.ExpectAsync(HttpStatusCode.OK);
 
         var seen = firstPage["receipts"]!.AsArray().Concat(secondPage["receipts"]!.AsArray())
@@ -439,10 +442,10 @@ public sealed class ReceiptTests
         Assert.Equal("not_an_object", await ReasonAsync("[1, 2]"));
         Assert.Equal("missing_signature", await ReasonAsync("""{"receipt_id": "rct_x"}"""));
         Assert.Equal("unknown_kid", await ReasonAsync(text.Replace(kid, "AAAA" + kid[4..], StringComparison.Ordinal)));
-        Assert.Equal("unsupported_alg", await ReasonAsync(text.Replace("\"Ed25519\"", "\"RS256\"", StringComparison.Ordinal)));
-        Assert.Equal("malformed_signature", await ReasonAsync(text.Replace("\"sig\":\"", "\"sig\":\"!", StringComparison.Ordinal)));
-        Assert.Equal("not_canonicalizable", await ReasonAsync(text.Replace("{\"attempt\":", "{\"attempt\":1e999,\"attempt\":",
-            StringComparison.Ordinal)));
+        Assert.Equal("unsupported_alg", await ReasonAsync(Swap(text, "\"Ed25519\"", "\"RS256\"")));
+        Assert.Equal("malformed_signature", await ReasonAsync(Swap(text, "\"sig\":\"", "\"sig\":\"!")));
+        Assert.Equal("not_canonicalizable",
+            await ReasonAsync(Swap(text, "{\"attempt\":", "{\"attempt\":1e999,\"attempt\":")));
         using var malformed = await anonymous.PostRawAsync("/v1/receipts/verify", "{\"receipt_id\": ");
         await malformed.ExpectProblemAsync(HttpStatusCode.BadRequest, "malformed_json");
         using var empty = await anonymous.PostRawAsync("/v1/receipts/verify", "");
@@ -460,7 +463,9 @@ public sealed class ReceiptTests
         var token = (await miner.TakeJobAsync(jobId)).Str("lease_token");
 
         using var hugeNumber = await miner.Http.PostRawAsync("/v1/miner/result",
-            $$$"""{"job_id": "{{{jobId}}}", "lease_token": "{{{token}}}", "status": "completed", "result": {"x": 1e400}}""");
+            $$$"""
+            {"job_id": "{{{jobId}}}", "lease_token": "{{{token}}}", "status": "completed", "result": {"x": 1e400}}
+            """);
         var problem = await hugeNumber.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
         using var badMetrics = await miner.Http.PostRawAsync("/v1/miner/result",
             $$$"""
@@ -498,12 +503,20 @@ public sealed class ReceiptTests
         await using var secondProcess = await contexts.CreateDbContextAsync();
 
         var (first, created) = await ReceiptKeyring.ReadOrCreateStoredSeedAsync(firstProcess, DateTime.UtcNow, default);
-        var (second, createdAgain) = await ReceiptKeyring.ReadOrCreateStoredSeedAsync(secondProcess, DateTime.UtcNow, default);
+        var (second, createdAgain) =
+            await ReceiptKeyring.ReadOrCreateStoredSeedAsync(secondProcess, DateTime.UtcNow, default);
 
         Assert.True(created);
         Assert.False(createdAgain);
         Assert.Equal(32, first.Length);
         Assert.Equal(first, second);
+    }
+
+    private static string Swap(string text, string from, string to)
+    {
+        var swapped = text.Replace(from, to, StringComparison.Ordinal);
+        Assert.NotEqual(text, swapped);
+        return swapped;
     }
 
     private static async Task ExpectBrokenAsync(TestCoordinator coordinator, long seq, string problem)
