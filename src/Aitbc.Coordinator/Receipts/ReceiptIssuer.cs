@@ -28,6 +28,8 @@ internal sealed partial class ReceiptIssuer(ReceiptKeyring keyring, ILogger<Rece
         var db = scope.Db;
         var milliUnits = JobPricing.MilliUnits(job.StartedAt!.Value, scope.Now);
         var unitPrice = job.UnitPrice ?? 0;
+        // TODO: hash the parameters once at submit (a jobs column) so that up to 256 KiB of canonicalization leaves
+        // the writer's loop; it can go when the Jobs owner agrees to the extra column.
         var facts = new Facts(
             Ids.New(IdPrefix),
             job,
