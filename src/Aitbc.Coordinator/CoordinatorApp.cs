@@ -7,6 +7,7 @@ using Aitbc.Coordinator.Errors;
 using Aitbc.Coordinator.Health;
 using Aitbc.Coordinator.Jobs;
 using Aitbc.Coordinator.Miners;
+using Aitbc.Coordinator.Receipts;
 
 namespace Aitbc.Coordinator;
 
@@ -55,6 +56,9 @@ internal static partial class CoordinatorApp
         builder.Services.AddSingleton<Sweeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Sweeper>());
 
+        // Receipts: the signing keys, the issuer JobLifecycle calls on completion, the verifier and audit.
+        builder.Services.AddReceipts();
+
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -69,6 +73,7 @@ internal static partial class CoordinatorApp
         app.MapHealth();
         app.MapClientJobs();
         app.MapMiners();
+        app.MapReceipts();
         return app;
     }
 
@@ -79,6 +84,7 @@ internal static partial class CoordinatorApp
         var settings = app.Services.GetRequiredService<CoordinatorSettings>();
         Log.Starting(logger, settings.Database.Describe());
         await DatabaseSetup.MigrateAsync(app.Services, logger, cancel);
+        await app.Services.GetRequiredService<ReceiptKeyring>().InitializeAsync(cancel);
 
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CoordinatorDb>();

@@ -18,6 +18,9 @@ internal sealed record CoordinatorSettings
     /// <summary>Null when not configured: a key is then generated once and kept beside the database.</summary>
     public string? SecretKey { get; init; }
 
+    /// <summary>The Ed25519 seed for receipts, or null: one is then generated once and kept.</summary>
+    public byte[]? ReceiptSigningKey { get; init; }
+
     public IReadOnlyList<string> ApiKeys { get; init; } = [];
 
     public IReadOnlyList<string> AdminApiKeys { get; init; } = [];
@@ -42,6 +45,7 @@ internal sealed record CoordinatorSettings
             ApiHost = reader.Text("API_HOST", "0.0.0.0"),
             ApiPort = reader.Integer("API_PORT", 8000, min: 0, max: 65535),
             SecretKey = reader.Secret("SECRET_KEY"),
+            ReceiptSigningKey = reader.HexBytes("RECEIPT_SIGNING_KEY", 32, "an Ed25519 seed"),
             ApiKeys = reader.KeyList("API_KEYS"),
             AdminApiKeys = reader.KeyList("ADMIN_API_KEYS"),
             JobTtl = reader.Seconds("JOB_TTL_SECONDS", 3600, max: 30 * 86400),
@@ -129,6 +133,24 @@ internal sealed record CoordinatorSettings
             }
 
             return value;
+        }
+
+        public byte[]? HexBytes(string name, int bytes, string what)
+        {
+            var value = Raw(name);
+            if (value is null)
+            {
+                return null;
+            }
+
+            // A secret: only its length is named.
+            if (value.Length != bytes * 2 || !value.All(char.IsAsciiHexDigit))
+            {
+                throw new SettingsException(
+                    $"{name} must be {bytes * 2} hex characters ({what}); it has {value.Length} characters.");
+            }
+
+            return Convert.FromHexString(value);
         }
 
         public IReadOnlyList<string> KeyList(string name)

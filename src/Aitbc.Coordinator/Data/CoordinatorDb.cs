@@ -2,6 +2,7 @@ using System.Text;
 using Aitbc.Coordinator.Auth;
 using Aitbc.Coordinator.Jobs;
 using Aitbc.Coordinator.Miners;
+using Aitbc.Coordinator.Receipts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -26,6 +27,14 @@ internal abstract class CoordinatorDb(DbContextOptions options) : DbContext(opti
     public DbSet<Miner> Miners => Set<Miner>();
 
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
+    public DbSet<Receipt> Receipts => Set<Receipt>();
+
+    public DbSet<ReceiptChainHead> ReceiptChainHeads => Set<ReceiptChainHead>();
+
+    public DbSet<ReceiptKey> ReceiptKeys => Set<ReceiptKey>();
+
+    public DbSet<ReceiptSigningSeed> ReceiptSigningSeeds => Set<ReceiptSigningSeed>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

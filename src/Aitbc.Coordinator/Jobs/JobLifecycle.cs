@@ -3,6 +3,7 @@ using Aitbc.Coordinator.Common;
 using Aitbc.Coordinator.Configuration;
 using Aitbc.Coordinator.Data;
 using Aitbc.Coordinator.Miners;
+using Aitbc.Coordinator.Receipts;
 using Microsoft.EntityFrameworkCore;
 
 namespace Aitbc.Coordinator.Jobs;
@@ -14,7 +15,7 @@ namespace Aitbc.Coordinator.Jobs;
 /// whatever a transition implies commits with it or not at all.
 /// </summary>
 internal sealed partial class JobLifecycle(
-    CoordinatorSettings settings, JobSignals signals, ILogger<JobLifecycle> logger)
+    CoordinatorSettings settings, JobSignals signals, ReceiptIssuer receipts, ILogger<JobLifecycle> logger)
 {
     public async Task<SubmitOutcome> SubmitAsync(WriteScope scope, NewJob request)
     {
@@ -164,7 +165,10 @@ internal sealed partial class JobLifecycle(
                 a.JobSeq == job.Seq && a.LeaseToken == report.LeaseToken && a.MinerId == minerId))
         {
             // The same lease reported before: answer as then. A job that is not final was put back in the queue.
-            return new FinishOutcome(FinishStatus.Replayed, job);
+            var receiptId = job.State == JobState.Completed
+                ? await db.Receipts.Where(r => r.JobId == job.Id).Select(r => r.Id).FirstOrDefaultAsync()
+                : null;
+            return new FinishOutcome(FinishStatus.Replayed, job, receiptId);
         }
 
         var holdsLease = job.State == JobState.Running && job.MinerId == minerId && job.LeaseToken == report.LeaseToken;
@@ -229,6 +233,8 @@ internal sealed partial class JobLifecycle(
             return new FinishOutcome(FinishStatus.LeaseExpired, job);
         }
 
+        // Exactly one receipt per completed attempt, committed with the completion or not at all.
+        var issued = next == JobState.Completed ? await receipts.IssueAsync(scope, job, report) : null;
         scope.OnCommitted(() =>
         {
             signals.Changed(job.Id);
@@ -238,7 +244,7 @@ internal sealed partial class JobLifecycle(
             }
         });
         var finished = await db.Jobs.AsNoTracking().FirstAsync(j => j.Seq == job.Seq);
-        return new FinishOutcome(FinishStatus.Accepted, finished);
+        return new FinishOutcome(FinishStatus.Accepted, finished, issued);
     }
 
     public async Task<CancelOutcome> CancelAsync(WriteScope scope, string clientId, string jobId)
@@ -441,7 +447,8 @@ internal sealed record ResultReport(
     string? Metrics,
     string? ErrorCode,
     string? ErrorMessage,
-    bool Retryable);
+    bool Retryable,
+    string? ResultSha256 = null);
 
 internal enum FinishStatus
 {
@@ -453,7 +460,8 @@ internal enum FinishStatus
     Expired,
 }
 
-internal sealed record FinishOutcome(FinishStatus Status, Job? Job);
+/// <summary><see cref="ReceiptId"/> names the receipt of a completed job.</summary>
+internal sealed record FinishOutcome(FinishStatus Status, Job? Job, string? ReceiptId = null);
 
 internal enum CancelStatus
 {

@@ -122,7 +122,11 @@ internal sealed record ResultError
     public bool Retryable { get; init; }
 }
 
-internal sealed record ResultAccepted(string JobId, JobState State);
+internal sealed record ResultAccepted(
+    string JobId,
+    JobState State,
+    [property: Description("The signed receipt of a completed job (GET /v1/receipts/{receipt_id}); null otherwise.")]
+    string? ReceiptId = null);
 
 internal static class MinerViews
 {

@@ -7,6 +7,7 @@ using Aitbc.Coordinator.Configuration;
 using Aitbc.Coordinator.Data;
 using Aitbc.Coordinator.Errors;
 using Aitbc.Coordinator.Jobs;
+using Aitbc.Coordinator.Receipts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -245,6 +246,7 @@ internal static class MinersApi
         }
 
         string? result = null;
+        string? resultSha256 = null;
         if (completed == true)
         {
             if (request.Result.ValueKind == JsonValueKind.Undefined)
@@ -257,6 +259,13 @@ internal static class MinersApi
                 if (Encoding.UTF8.GetByteCount(result) > MaxResultBytes)
                 {
                     return Problems.TooLarge("result_too_large", $"A result may be at most {MaxResultBytes / 1024} KiB.");
+                }
+
+                // The receipt holds the hash of the result's canonical form (RFC 8785), so it must have one.
+                resultSha256 = Jcs.TrySha256Hex(request.Result, out var problem);
+                if (problem is not null)
+                {
+                    errors.Add("result", $"Has no canonical JSON form: {problem}");
                 }
             }
         }
@@ -271,6 +280,11 @@ internal static class MinersApi
             || (request.Metrics.ValueKind == JsonValueKind.Object && request.Metrics.GetRawText().Length > 16 * 1024))
         {
             errors.Add("metrics", "Must be a JSON object of at most 16 KiB.");
+        }
+        else if (completed == true && request.Metrics.ValueKind == JsonValueKind.Object
+            && Jcs.TrySha256Hex(request.Metrics, out var metricsProblem) is null)
+        {
+            errors.Add("metrics", $"Goes into the receipt and has no canonical JSON form: {metricsProblem}");
         }
 
         if (errors.Any)
@@ -295,15 +309,17 @@ internal static class MinersApi
             request.Metrics.ValueKind == JsonValueKind.Object ? request.Metrics.GetRawText() : null,
             completed.Value ? null : request.Error!.Code,
             completed.Value ? null : request.Error!.Message,
-            !completed.Value && request.Error!.Retryable);
+            !completed.Value && request.Error!.Retryable,
+            resultSha256);
         var outcome = await writer.ExecuteAsync(scope => lifecycle.FinishAsync(scope, minerId, report));
         return outcome.Status switch
         {
-            FinishStatus.Accepted => TypedResults.Ok(new ResultAccepted(outcome.Job!.Id, outcome.Job.State)),
+            FinishStatus.Accepted => TypedResults.Ok(
+                new ResultAccepted(outcome.Job!.Id, outcome.Job.State, outcome.ReceiptId)),
 
             // A replay answers as the first time: a job that is not final now was put back in the queue then.
             FinishStatus.Replayed => TypedResults.Ok(new ResultAccepted(
-                outcome.Job!.Id, outcome.Job.State.IsFinal() ? outcome.Job.State : JobState.Queued)),
+                outcome.Job!.Id, outcome.Job.State.IsFinal() ? outcome.Job.State : JobState.Queued, outcome.ReceiptId)),
             FinishStatus.LeaseExpired => Problems.Conflict("lease_expired",
                 "This lease is no longer current: it ran out or the job was given to another miner."),
             FinishStatus.Cancelled => Problems.Conflict("job_cancelled", "The client cancelled this job."),

@@ -378,6 +378,134 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                     b.ToTable("miners", (string)null);
                 });
 
+            modelBuilder.Entity("Aitbc.Coordinator.Receipts.Receipt", b =>
+                {
+                    b.Property<long>("Seq")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("seq");
+
+                    b.Property<byte[]>("Body")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("body");
+
+                    b.Property<string>("ClientId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("client_id");
+
+                    b.Property<string>("Id")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("IssuedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("issued_at");
+
+                    b.Property<string>("JobId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("MinerId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("miner_id");
+
+                    b.HasKey("Seq");
+
+                    b.HasIndex("Id")
+                        .IsUnique();
+
+                    b.HasIndex("JobId")
+                        .IsUnique();
+
+                    b.HasIndex(new[] { "MinerId", "Seq" }, "ix_receipts_miner");
+
+                    b.ToTable("receipts", (string)null);
+                });
+
+            modelBuilder.Entity("Aitbc.Coordinator.Receipts.ReceiptChainHead", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("seq");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sha256");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("receipt_chain_head", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Seq = 0L,
+                            Sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+                        });
+                });
+
+            modelBuilder.Entity("Aitbc.Coordinator.Receipts.ReceiptKey", b =>
+                {
+                    b.Property<string>("Kid")
+                        .HasMaxLength(43)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kid");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTime?>("RetiredAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("retired_at");
+
+                    b.Property<string>("X")
+                        .IsRequired()
+                        .HasMaxLength(43)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("x");
+
+                    b.HasKey("Kid");
+
+                    b.ToTable("receipt_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Aitbc.Coordinator.Receipts.ReceiptSigningSeed", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Seed")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("seed");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("receipt_signing_seed", (string)null);
+                });
+
             modelBuilder.Entity("Aitbc.Coordinator.Jobs.JobAttempt", b =>
                 {
                     b.HasOne("Aitbc.Coordinator.Jobs.Job", null)

@@ -1,0 +1,180 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Aitbc.Coordinator.Common;
+using Aitbc.Coordinator.Data;
+using Aitbc.Coordinator.Jobs;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aitbc.Coordinator.Receipts;
+
+/// <summary>
+/// Issues the receipt of a completed job, inside the unit of work that completes it. The receipt is built, made
+/// canonical (RFC 8785), signed, and appended to the chain by moving its head with a conditional update; the bytes
+/// stored are the bytes signed and hashed, and nothing is added to them afterwards.
+/// </summary>
+internal sealed partial class ReceiptIssuer(ReceiptKeyring keyring, ILogger<ReceiptIssuer> logger)
+{
+    public const string IdPrefix = "rct";
+    public const int Version = 1;
+    public const string UnitType = "gpu_second";
+
+    // On one SQLite file the single writer never loses the head; several processes on PostgreSQL may, a few times.
+    private const int MaxHeadAttempts = 50;
+
+    public async Task<string> IssueAsync(WriteScope scope, Job job, ResultReport report)
+    {
+        var db = scope.Db;
+        var milliUnits = JobPricing.MilliUnits(job.StartedAt!.Value, scope.Now);
+        var unitPrice = job.UnitPrice ?? 0;
+        // TODO: hash the parameters once at submit (a jobs column) so that up to 256 KiB of canonicalization leaves
+        // the writer's loop; it can go when the Jobs owner agrees to the extra column.
+        var facts = new Facts(
+            Ids.New(IdPrefix),
+            job,
+            Jcs.Sha256Hex(job.Parameters),
+            report.ResultSha256 ?? Jcs.Sha256Hex(report.Result ?? "null"),
+            FormatUnits(milliUnits),
+            new AitbcAmount(unitPrice),
+            new AitbcAmount(JobPricing.Price(milliUnits, unitPrice, job.MaxPrice)),
+            report.Metrics,
+            scope.Now);
+
+        for (var attempt = 1; ; attempt++)
+        {
+            var head = await db.ReceiptChainHeads.AsNoTracking().SingleAsync(h => h.Id == ReceiptChainHead.SingleId);
+            var seq = head.Seq + 1;
+            var body = Build(facts, seq, head.Sha256);
+            var sha256 = Convert.ToHexStringLower(SHA256.HashData(body));
+
+            // The guard names the seq just read: if another writer appended meanwhile, nothing moves and we retry.
+            var moved = await db.ReceiptChainHeads
+                .Where(h => h.Id == ReceiptChainHead.SingleId && h.Seq == head.Seq)
+                .ExecuteUpdateAsync(set => set.SetProperty(h => h.Seq, seq).SetProperty(h => h.Sha256, sha256));
+            if (moved == 1)
+            {
+                db.Receipts.Add(new Receipt
+                {
+                    Seq = seq,
+                    Id = facts.ReceiptId,
+                    JobId = job.Id,
+                    ClientId = job.ClientId,
+                    MinerId = job.MinerId!,
+                    IssuedAt = scope.Now,
+                    Body = body,
+                });
+                await db.SaveChangesAsync();
+                Log.Issued(logger, facts.ReceiptId, seq, job.Id);
+                return facts.ReceiptId;
+            }
+
+            if (attempt == MaxHeadAttempts)
+            {
+                throw new InvalidOperationException(
+                    $"The receipt chain head moved {MaxHeadAttempts} times while issuing a receipt for {job.Id}.");
+            }
+
+            Log.HeadMoved(logger, head.Seq);
+        }
+    }
+
+    /// <summary>Units are kept in thousandths of a GPU-second, shown as a plain decimal: 12345 is "12.345".</summary>
+    public static string FormatUnits(long milliUnits)
+    {
+        var whole = milliUnits / JobPricing.MilliUnitsPerUnit;
+        var fraction = milliUnits % JobPricing.MilliUnitsPerUnit;
+        return fraction == 0 ? $"{whole}" : $"{whole}.{fraction:D3}".TrimEnd('0');
+    }
+
+    /// <summary>The canonical bytes of the receipt: first without its signature, to sign, then with it.</summary>
+    private byte[] Build(Facts facts, long seq, string previous)
+    {
+        var unsigned = Jcs.Canonicalize(Write(facts, seq, previous, signature: null));
+        var signature = Base64Url.EncodeToString(keyring.Sign(unsigned));
+        return Jcs.Canonicalize(Write(facts, seq, previous, signature));
+    }
+
+    private JsonElement Write(Facts facts, long seq, string previous, string? signature)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            var job = facts.Job;
+            writer.WriteStartObject();
+            writer.WriteString("receipt_id", facts.ReceiptId);
+            writer.WriteNumber("version", Version);
+            writer.WriteString("job_id", job.Id);
+            writer.WriteString("job_type", job.JobType);
+            writer.WriteString("client", job.ClientId);
+            writer.WriteString("miner", job.MinerId);
+            writer.WriteNumber("attempt", job.Attempts);
+            writer.WriteString("parameters_sha256", facts.ParametersSha256);
+            writer.WriteString("result_sha256", facts.ResultSha256);
+            writer.WriteString("units", facts.Units);
+            writer.WriteString("unit_type", UnitType);
+            writer.WriteString("unit_price", facts.UnitPrice.ToString());
+            writer.WriteString("price", facts.Price.ToString());
+            if (job.MaxPrice is { } maxPrice)
+            {
+                writer.WriteString("max_price", new AitbcAmount(maxPrice).ToString());
+            }
+            else
+            {
+                writer.WriteNull("max_price");
+            }
+
+            writer.WritePropertyName("reported");
+            if (facts.Reported is null)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                writer.WriteRawValue(facts.Reported, skipInputValidation: true);
+            }
+
+            writer.WriteString("started_at", Json.FormatTime(job.StartedAt!.Value));
+            writer.WriteString("completed_at", Json.FormatTime(facts.Now));
+            writer.WriteString("issued_at", Json.FormatTime(facts.Now));
+            writer.WriteNumber("seq", seq);
+            writer.WriteString("prev_sha256", previous);
+            if (signature is not null)
+            {
+                writer.WriteStartObject("signature");
+                writer.WriteString("alg", ReceiptKeyring.Algorithm);
+                writer.WriteString("kid", keyring.CurrentKid);
+                writer.WriteString("sig", signature);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+        }
+
+        using var document = JsonDocument.Parse(buffer.WrittenMemory);
+        return document.RootElement.Clone();
+    }
+
+    private sealed record Facts(
+        string ReceiptId,
+        Job Job,
+        string ParametersSha256,
+        string ResultSha256,
+        string Units,
+        AitbcAmount UnitPrice,
+        AitbcAmount Price,
+        string? Reported,
+        DateTime Now);
+
+    private static partial class Log
+    {
+        [LoggerMessage(3010, LogLevel.Debug, "Issued receipt {ReceiptId} (seq {Seq}) for job {JobId}",
+            EventName = "ReceiptIssued")]
+        public static partial void Issued(ILogger logger, string receiptId, long seq, string jobId);
+
+        [LoggerMessage(3011, LogLevel.Information,
+            "The receipt chain head moved past seq {Seq} while issuing; another process appended first, retrying",
+            EventName = "ReceiptHeadMoved")]
+        public static partial void HeadMoved(ILogger logger, long seq);
+    }
+}
