@@ -6,7 +6,9 @@ using Aitbc.Coordinator.Docs;
 using Aitbc.Coordinator.Errors;
 using Aitbc.Coordinator.Health;
 using Aitbc.Coordinator.Jobs;
+using Aitbc.Coordinator.Ledger;
 using Aitbc.Coordinator.Miners;
+using Aitbc.Coordinator.Users;
 
 namespace Aitbc.Coordinator;
 
@@ -55,6 +57,11 @@ internal static partial class CoordinatorApp
         builder.Services.AddSingleton<Sweeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Sweeper>());
 
+        // Users and their money: wallet login, sessions beside API keys, the ledger that pays for jobs.
+        builder.Services.AddUserAuth();
+        builder.Services.AddSingleton(new WalletSignatures(WalletSignatures.NetworkNamed(settings.BitcoinNetwork)));
+        builder.Services.AddSingleton<Bookkeeper>();
+
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -69,6 +76,8 @@ internal static partial class CoordinatorApp
         app.MapHealth();
         app.MapClientJobs();
         app.MapMiners();
+        app.MapUsers();
+        app.MapLedger();
         return app;
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Aitbc.Coordinator.Common;
 using Aitbc.Coordinator.Configuration;
 using Aitbc.Coordinator.Data;
+using Aitbc.Coordinator.Ledger;
 using Aitbc.Coordinator.Miners;
 using Microsoft.EntityFrameworkCore;
 
@@ -14,7 +15,7 @@ namespace Aitbc.Coordinator.Jobs;
 /// whatever a transition implies commits with it or not at all.
 /// </summary>
 internal sealed partial class JobLifecycle(
-    CoordinatorSettings settings, JobSignals signals, ILogger<JobLifecycle> logger)
+    CoordinatorSettings settings, JobSignals signals, Bookkeeper books, ILogger<JobLifecycle> logger)
 {
     public async Task<SubmitOutcome> SubmitAsync(WriteScope scope, NewJob request)
     {
@@ -31,9 +32,17 @@ internal sealed partial class JobLifecycle(
             }
         }
 
+        // A user's job reserves its budget first; without the money there is no job.
+        var jobId = Ids.New(Ids.Job);
+        if (request.BillTo is { } userId && request.MaxPrice is { } budget
+            && !await books.HoldForJobAsync(scope, userId, jobId, budget))
+        {
+            return new SubmitOutcome(null, Replayed: false, InsufficientFunds: true);
+        }
+
         var job = new Job
         {
-            Id = Ids.New(Ids.Job),
+            Id = jobId,
             ClientId = request.ClientId,
             ApiKeyId = request.ApiKeyId,
             JobType = request.JobType,
@@ -229,6 +238,18 @@ internal sealed partial class JobLifecycle(
             return new FinishOutcome(FinishStatus.LeaseExpired, job);
         }
 
+        // Paid in the same unit as the transition; a requeued job keeps its hold for the next attempt.
+        if (next == JobState.Completed)
+        {
+            var price = JobPricing.Price(
+                JobPricing.MilliUnits(job.StartedAt!.Value, scope.Now), job.UnitPrice ?? 0, job.MaxPrice);
+            await books.SettleJobAsync(scope, job.Id, price, minerId);
+        }
+        else if (next == JobState.Failed)
+        {
+            await books.ReleaseJobAsync(scope, job.Id);
+        }
+
         scope.OnCommitted(() =>
         {
             signals.Changed(job.Id);
@@ -274,6 +295,8 @@ internal sealed partial class JobLifecycle(
         {
             return new CancelOutcome(CancelStatus.AlreadyFinal, job);
         }
+
+        await books.ReleaseJobAsync(scope, job.Id);
 
         scope.OnCommitted(() => signals.Changed(jobId));
         var cancelled = await db.Jobs.AsNoTracking().FirstAsync(j => j.Seq == job.Seq);
@@ -347,6 +370,7 @@ internal sealed partial class JobLifecycle(
             if (updated == 1)
             {
                 expired.Add(job.Id);
+                await books.ReleaseJobAsync(scope, job.Id);
             }
         }
 
@@ -380,6 +404,11 @@ internal sealed partial class JobLifecycle(
                     .SetProperty(j => j.MinerId, (string?)null)
                     .SetProperty(j => j.LeaseToken, (string?)null)
                     .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null));
+            if (failed == 1)
+            {
+                await books.ReleaseJobAsync(scope, lease.JobId);
+            }
+
             if (failed + back == 1)
             {
                 changed.Add(lease.JobId);
@@ -428,10 +457,14 @@ internal sealed record NewJob(
     TimeSpan Ttl,
     int MaxAttempts,
     string? IdempotencyKey,
-    string? RequestHash);
+    string? RequestHash,
+    string? BillTo = null);
 
-/// <summary><see cref="Job"/> null means the idempotency key was used before for a different request.</summary>
-internal sealed record SubmitOutcome(Job? Job, bool Replayed);
+/// <summary>
+/// <see cref="Job"/> null means the idempotency key was used before for a different request, or, with
+/// <see cref="InsufficientFunds"/>, that the user's available balance does not cover the budget.
+/// </summary>
+internal sealed record SubmitOutcome(Job? Job, bool Replayed, bool InsufficientFunds = false);
 
 internal sealed record ResultReport(
     string JobId,
