@@ -18,6 +18,8 @@ internal static class UserDirectory
             return (existing, false);
         }
 
+        // TODO: with several processes (PostgreSQL), a twin insert fails the unit with a 500; retry the look-up on a
+        // unique violation when multi-process deployment lands.
         var user = new User { Id = Ids.New(Ids.User), WalletAddress = walletAddress, CreatedAt = scope.Now };
         scope.Db.Users.Add(user);
         await scope.Db.SaveChangesAsync();

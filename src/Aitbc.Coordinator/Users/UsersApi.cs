@@ -76,6 +76,7 @@ internal static partial class UsersApi
             return InvalidAddress(settings);
         }
 
+        // TODO: challenges are not rate limited per address or client; add it with the per-key rate limits (SPEC §10).
         var nonce = StateFiles.RandomHex(16);
         var challenge = await writer.ExecuteAsync(async scope =>
         {
