@@ -6,8 +6,10 @@ using Aitbc.Coordinator.Docs;
 using Aitbc.Coordinator.Errors;
 using Aitbc.Coordinator.Health;
 using Aitbc.Coordinator.Jobs;
+using Aitbc.Coordinator.Ledger;
 using Aitbc.Coordinator.Miners;
 using Aitbc.Coordinator.Receipts;
+using Aitbc.Coordinator.Users;
 
 namespace Aitbc.Coordinator;
 
@@ -59,6 +61,11 @@ internal static partial class CoordinatorApp
         // Receipts: the signing keys, the issuer JobLifecycle calls on completion, the verifier and audit.
         builder.Services.AddReceipts();
 
+        // Users and their money: wallet login, sessions beside API keys, the ledger that pays for jobs.
+        builder.Services.AddUserAuth();
+        builder.Services.AddSingleton(new WalletSignatures(WalletSignatures.NetworkNamed(settings.BitcoinNetwork)));
+        builder.Services.AddSingleton<Bookkeeper>();
+
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -74,6 +81,8 @@ internal static partial class CoordinatorApp
         app.MapClientJobs();
         app.MapMiners();
         app.MapReceipts();
+        app.MapUsers();
+        app.MapLedger();
         return app;
     }
 

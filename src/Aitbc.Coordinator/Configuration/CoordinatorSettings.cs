@@ -36,6 +36,11 @@ internal sealed record CoordinatorSettings
     /// <summary>How often the sweeper looks for run-out leases, silent miners and expired jobs.</summary>
     public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>mainnet, testnet, signet or regtest: the network whose addresses may log in.</summary>
+    public string BitcoinNetwork { get; init; } = "testnet";
+
+    public TimeSpan SessionTtl { get; init; } = TimeSpan.FromHours(24);
+
     public static CoordinatorSettings Load(IConfiguration config)
     {
         var reader = new Reader(config);
@@ -53,6 +58,8 @@ internal sealed record CoordinatorSettings
             HeartbeatInterval = reader.Seconds("HEARTBEAT_INTERVAL_SECONDS", 10, max: 3600),
             HeartbeatTimeout = reader.Seconds("HEARTBEAT_TIMEOUT_SECONDS", 30, max: 86400),
             SweepInterval = reader.Seconds("SWEEP_INTERVAL_SECONDS", 1, max: 60),
+            BitcoinNetwork = reader.OneOf("BITCOIN_NETWORK", "testnet", ["mainnet", "testnet", "signet", "regtest"]),
+            SessionTtl = TimeSpan.FromHours(reader.Integer("SESSION_TTL_HOURS", 24, min: 1, max: 24 * 365)),
         };
 
         if (settings.HeartbeatTimeout <= settings.HeartbeatInterval)
@@ -121,6 +128,14 @@ internal sealed record CoordinatorSettings
             }
 
             return TimeSpan.FromSeconds(seconds);
+        }
+
+        public string OneOf(string name, string fallback, string[] allowed)
+        {
+            var value = Raw(name)?.ToLowerInvariant() ?? fallback;
+            return allowed.Contains(value, StringComparer.Ordinal)
+                ? value
+                : throw new SettingsException($"{name} must be one of {string.Join(", ", allowed)}, not '{value}'.");
         }
 
         public string? Secret(string name)

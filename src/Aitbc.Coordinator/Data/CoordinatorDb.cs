@@ -1,8 +1,10 @@
 using System.Text;
 using Aitbc.Coordinator.Auth;
 using Aitbc.Coordinator.Jobs;
+using Aitbc.Coordinator.Ledger;
 using Aitbc.Coordinator.Miners;
 using Aitbc.Coordinator.Receipts;
+using Aitbc.Coordinator.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -35,6 +37,20 @@ internal abstract class CoordinatorDb(DbContextOptions options) : DbContext(opti
     public DbSet<ReceiptKey> ReceiptKeys => Set<ReceiptKey>();
 
     public DbSet<ReceiptSigningSeed> ReceiptSigningSeeds => Set<ReceiptSigningSeed>();
+
+    public DbSet<User> Users => Set<User>();
+
+    public DbSet<LoginChallenge> LoginChallenges => Set<LoginChallenge>();
+
+    public DbSet<UserSession> UserSessions => Set<UserSession>();
+
+    public DbSet<LedgerAccount> LedgerAccounts => Set<LedgerAccount>();
+
+    public DbSet<LedgerTransaction> LedgerTransactions => Set<LedgerTransaction>();
+
+    public DbSet<LedgerPosting> LedgerPostings => Set<LedgerPosting>();
+
+    public DbSet<LedgerHold> LedgerHolds => Set<LedgerHold>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -14,7 +14,7 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         job.HasKey(j => j.Seq);
         job.Property(j => j.Seq).ValueGeneratedOnAdd();
         job.HasIndex(j => j.Id).IsUnique();
-        job.Property(j => j.Id).HasMaxLength(40);
+        job.Property(j => j.Id).HasMaxLength(40).IsRequired();
         job.Property(j => j.ClientId).HasMaxLength(40);
         job.Property(j => j.ApiKeyId).HasMaxLength(40);
         job.Property(j => j.JobType).HasMaxLength(64);

@@ -1,4 +1,6 @@
 using Aitbc.Coordinator.Auth;
+using Aitbc.Coordinator.Users;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
 
 namespace Aitbc.Coordinator.Docs;
@@ -27,25 +29,61 @@ internal static class ApiDocs
                     Name = ApiKeyAuthentication.Header,
                     Description = "An API key with the role the endpoint needs: client, miner or admin.",
                 };
+                document.Components.SecuritySchemes[SessionAuthentication.SchemeName] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.ApiKey,
+                    In = ParameterLocation.Header,
+                    Name = SessionAuthentication.Header,
+                    Description = "A user's session token from POST /v1/users/login.",
+                };
                 return Task.CompletedTask;
             });
             options.AddOperationTransformer((operation, context, _) =>
             {
-                var metadata = context.Description.ActionDescriptor.EndpointMetadata;
-                if (metadata.OfType<RequiredRole>().FirstOrDefault() is { } role)
+                var (schemes, needs) = Credentials(context.Description.ActionDescriptor.EndpointMetadata);
+                if (schemes.Length > 0)
                 {
+                    // Several requirements in OpenAPI mean "any one of them".
                     operation.Security ??= [];
-                    operation.Security.Add(new OpenApiSecurityRequirement
+                    foreach (var scheme in schemes)
                     {
-                        [new OpenApiSecuritySchemeReference(ApiKeyAuthentication.SchemeName, context.Document)] = [],
-                    });
-                    operation.Description = $"Needs an API key with the {role.Role.ToString().ToLowerInvariant()} "
-                        + $"role (401 missing_credentials or invalid_api_key, 403 forbidden). {operation.Description}";
+                        operation.Security.Add(new OpenApiSecurityRequirement
+                        {
+                            [new OpenApiSecuritySchemeReference(scheme, context.Document)] = [],
+                        });
+                    }
+
+                    operation.Description = $"Needs {needs} (401 missing_credentials, invalid_api_key or "
+                        + $"invalid_session; 403 forbidden). {operation.Description}";
                 }
 
                 return Task.CompletedTask;
             });
         });
+
+    /// <summary>Which credentials an endpoint takes, read from its authorization metadata.</summary>
+    private static (string[] Schemes, string Needs) Credentials(IList<object> metadata)
+    {
+        if (metadata.OfType<RequiredRole>().FirstOrDefault() is { } role)
+        {
+            return ([ApiKeyAuthentication.SchemeName],
+                $"an API key with the {role.Role.ToString().ToLowerInvariant()} role");
+        }
+
+        var policies = metadata.OfType<IAuthorizeData>().ToList();
+        if (policies.Count == 0 || metadata.OfType<IAllowAnonymous>().Any())
+        {
+            return ([], "");
+        }
+
+        return policies.Select(p => p.Policy).FirstOrDefault(p => p is not null) switch
+        {
+            UserAuthSetup.User => ([SessionAuthentication.SchemeName], "a session token"),
+            UserAuthSetup.UserOrAdmin => ([SessionAuthentication.SchemeName, ApiKeyAuthentication.SchemeName],
+                "the owner's session token or an admin API key"),
+            _ => ([ApiKeyAuthentication.SchemeName], "an API key"),
+        };
+    }
 
     public static WebApplication MapApiDocs(this WebApplication app)
     {

@@ -32,7 +32,8 @@ internal static class ClientJobsApi
             .WithName("SubmitJob")
             .WithSummary("Submit a job")
             .WithDescription("Queues a job. With an Idempotency-Key header a retry returns the original job; the same "
-                + "key with another body is 409 idempotency_key_reused. Errors: validation_failed, malformed_json, "
+                + "key with another body is 409 idempotency_key_reused. A user's key holds max_price from the user's "
+                + "balance. Errors: validation_failed, malformed_json, insufficient_funds (402), "
                 + "parameters_too_large (413).")
             .WithBodyLimit(MaxParametersBytes + 64 * 1024);
         group.MapGet("/", ListAsync)
@@ -86,6 +87,12 @@ internal static class ClientJobsApi
         {
             // Another process stored the same key between our look-up and insert: answer as a replay of it.
             outcome = await writer.ExecuteAsync(scope => lifecycle.SubmitAsync(scope, job));
+        }
+
+        if (outcome.InsufficientFunds)
+        {
+            return Problems.Create(402, "insufficient_funds",
+                $"The available balance does not cover max_price {request.MaxPrice}; no job was created.");
         }
 
         if (outcome.Job is null)
@@ -184,6 +191,11 @@ internal static class ClientJobsApi
             errors.Add("max_attempts", "Must be from 1 to 10.");
         }
 
+        if (caller.UserId is not null && request.MaxPrice is null)
+        {
+            errors.Add("max_price", "A job submitted with a user's key is paid from the user's balance: give a budget.");
+        }
+
         if (idempotencyKey is not null
             && (idempotencyKey.Length is 0 or > 255 || !idempotencyKey.All(c => c is >= '!' and <= '~')))
         {
@@ -214,7 +226,8 @@ internal static class ClientJobsApi
             Ttl: request.TtlSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : settings.JobTtl,
             MaxAttempts: request.MaxAttempts ?? DefaultMaxAttempts,
             IdempotencyKey: idempotencyKey,
-            RequestHash: idempotencyKey is null ? null : RequestHash(request));
+            RequestHash: idempotencyKey is null ? null : RequestHash(request),
+            BillTo: caller.UserId);
     }
 
     private static string RequestHash(SubmitJobRequest request) =>

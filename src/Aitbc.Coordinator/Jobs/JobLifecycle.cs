@@ -2,6 +2,7 @@ using System.Text.Json;
 using Aitbc.Coordinator.Common;
 using Aitbc.Coordinator.Configuration;
 using Aitbc.Coordinator.Data;
+using Aitbc.Coordinator.Ledger;
 using Aitbc.Coordinator.Miners;
 using Aitbc.Coordinator.Receipts;
 using Microsoft.EntityFrameworkCore;
@@ -15,7 +16,11 @@ namespace Aitbc.Coordinator.Jobs;
 /// whatever a transition implies commits with it or not at all.
 /// </summary>
 internal sealed partial class JobLifecycle(
-    CoordinatorSettings settings, JobSignals signals, ReceiptIssuer receipts, ILogger<JobLifecycle> logger)
+    CoordinatorSettings settings,
+    JobSignals signals,
+    ReceiptIssuer receipts,
+    Bookkeeper books,
+    ILogger<JobLifecycle> logger)
 {
     public async Task<SubmitOutcome> SubmitAsync(WriteScope scope, NewJob request)
     {
@@ -32,9 +37,17 @@ internal sealed partial class JobLifecycle(
             }
         }
 
+        // A user's job reserves its budget first; without the money there is no job.
+        var jobId = Ids.New(Ids.Job);
+        if (request.BillTo is { } userId && request.MaxPrice is { } budget
+            && !await books.HoldForJobAsync(scope, userId, jobId, budget))
+        {
+            return new SubmitOutcome(null, Replayed: false, InsufficientFunds: true);
+        }
+
         var job = new Job
         {
-            Id = Ids.New(Ids.Job),
+            Id = jobId,
             ClientId = request.ClientId,
             ApiKeyId = request.ApiKeyId,
             JobType = request.JobType,
@@ -233,8 +246,22 @@ internal sealed partial class JobLifecycle(
             return new FinishOutcome(FinishStatus.LeaseExpired, job);
         }
 
-        // Exactly one receipt per completed attempt, committed with the completion or not at all.
+        // Exactly one receipt per completed attempt, and the payment it records, committed with the completion or
+        // not at all. Both price the job with JobPricing at scope.Now, so the receipt states what the ledger paid.
         var issued = next == JobState.Completed ? await receipts.IssueAsync(scope, job, report) : null;
+
+        // Paid in the same unit as the transition; a requeued job keeps its hold for the next attempt.
+        if (next == JobState.Completed)
+        {
+            var price = JobPricing.Price(
+                JobPricing.MilliUnits(job.StartedAt!.Value, scope.Now), job.UnitPrice ?? 0, job.MaxPrice);
+            await books.SettleJobAsync(scope, job.Id, price, minerId);
+        }
+        else if (next == JobState.Failed)
+        {
+            await books.ReleaseJobAsync(scope, job.Id);
+        }
+
         scope.OnCommitted(() =>
         {
             signals.Changed(job.Id);
@@ -280,6 +307,8 @@ internal sealed partial class JobLifecycle(
         {
             return new CancelOutcome(CancelStatus.AlreadyFinal, job);
         }
+
+        await books.ReleaseJobAsync(scope, job.Id);
 
         scope.OnCommitted(() => signals.Changed(jobId));
         var cancelled = await db.Jobs.AsNoTracking().FirstAsync(j => j.Seq == job.Seq);
@@ -353,6 +382,7 @@ internal sealed partial class JobLifecycle(
             if (updated == 1)
             {
                 expired.Add(job.Id);
+                await books.ReleaseJobAsync(scope, job.Id);
             }
         }
 
@@ -386,6 +416,11 @@ internal sealed partial class JobLifecycle(
                     .SetProperty(j => j.MinerId, (string?)null)
                     .SetProperty(j => j.LeaseToken, (string?)null)
                     .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null));
+            if (failed == 1)
+            {
+                await books.ReleaseJobAsync(scope, lease.JobId);
+            }
+
             if (failed + back == 1)
             {
                 changed.Add(lease.JobId);
@@ -434,10 +469,14 @@ internal sealed record NewJob(
     TimeSpan Ttl,
     int MaxAttempts,
     string? IdempotencyKey,
-    string? RequestHash);
+    string? RequestHash,
+    string? BillTo = null);
 
-/// <summary><see cref="Job"/> null means the idempotency key was used before for a different request.</summary>
-internal sealed record SubmitOutcome(Job? Job, bool Replayed);
+/// <summary>
+/// <see cref="Job"/> null means the idempotency key was used before for a different request, or, with
+/// <see cref="InsufficientFunds"/>, that the user's available balance does not cover the budget.
+/// </summary>
+internal sealed record SubmitOutcome(Job? Job, bool Replayed, bool InsufficientFunds = false);
 
 internal sealed record ResultReport(
     string JobId,
