@@ -54,7 +54,7 @@ internal sealed partial class JobLifecycle(
         };
         db.Jobs.Add(job);
         await db.SaveChangesAsync();
-        scope.OnCommitted(signals.Queued);
+        signals.Queued(scope);
         return new SubmitOutcome(job, Replayed: false);
     }
 
@@ -75,18 +75,7 @@ internal sealed partial class JobLifecycle(
             return held;
         }
 
-        var offer = MinerOffer.Of(miner);
-        var candidates = await db.Jobs
-            .Where(j => j.State == JobState.Queued
-                && (j.MinVramGb == null || j.MinVramGb <= offer.MaxVramGb)
-                && (j.Region == null || j.Region == offer.Region)
-                && (j.RequiredGpu == null || offer.Gpus.Contains(j.RequiredGpu))
-                && !j.RequiredModels.Any(m => !offer.Models.Contains(m.Model)))
-            .OrderByDescending(j => j.Priority)
-            .ThenBy(j => j.Seq)
-            .Select(j => j.Seq)
-            .Take(free)
-            .ToListAsync();
+        var candidates = await JobCandidates.FindAsync(db, MinerOffer.Of(miner), free);
 
         var taken = new List<long>(candidates.Count);
         foreach (var seq in candidates)
@@ -126,7 +115,7 @@ internal sealed partial class JobLifecycle(
         await db.SaveChangesAsync();
 
         var ids = leased.Select(j => j.Id).ToList();
-        scope.OnCommitted(() => signals.Changed(ids));
+        signals.Changed(scope, ids);
         return [.. held, .. leased.OrderByDescending(j => j.Priority).ThenBy(j => j.Seq)];
     }
 
@@ -229,14 +218,12 @@ internal sealed partial class JobLifecycle(
             return new FinishOutcome(FinishStatus.LeaseExpired, job);
         }
 
-        scope.OnCommitted(() =>
+        signals.Changed(scope, [job.Id]);
+        if (next == JobState.Queued)
         {
-            signals.Changed(job.Id);
-            if (next == JobState.Queued)
-            {
-                signals.Queued();
-            }
-        });
+            signals.Queued(scope);
+        }
+
         var finished = await db.Jobs.AsNoTracking().FirstAsync(j => j.Seq == job.Seq);
         return new FinishOutcome(FinishStatus.Accepted, finished);
     }
@@ -275,7 +262,7 @@ internal sealed partial class JobLifecycle(
             return new CancelOutcome(CancelStatus.AlreadyFinal, job);
         }
 
-        scope.OnCommitted(() => signals.Changed(jobId));
+        signals.Changed(scope, [jobId]);
         var cancelled = await db.Jobs.AsNoTracking().FirstAsync(j => j.Seq == job.Seq);
         return new CancelOutcome(CancelStatus.Cancelled, cancelled);
     }
@@ -350,7 +337,7 @@ internal sealed partial class JobLifecycle(
             }
         }
 
-        scope.OnCommitted(() => signals.Changed(expired));
+        signals.Changed(scope, expired);
         return expired.Count;
     }
 
@@ -390,11 +377,8 @@ internal sealed partial class JobLifecycle(
         if (changed.Count > 0)
         {
             Log.LeasesReleased(logger, changed.Count, code);
-            scope.OnCommitted(() =>
-            {
-                signals.Changed(changed);
-                signals.Queued();
-            });
+            signals.Changed(scope, changed);
+            signals.Queued(scope);
         }
 
         return changed.Count;

@@ -11,7 +11,7 @@ public sealed class RestartTests
         using var directory = new TestDirectory();
         var environment = new Dictionary<string, string>
         {
-            ["DATABASE_URL"] = $"sqlite:///{directory.File("coordinator.db")}",
+            ["DATABASE_URL"] = await TestDatabase.UrlAsync(directory),
             ["API_KEYS"] = "restart-client-key-1,restart-miner-key-1",
             ["SECRET_KEY"] = "restart-secret-key-0123456789",
         };
