@@ -21,6 +21,8 @@ internal sealed partial class JobLifecycle(
         var db = scope.Db;
         if (request.IdempotencyKey is not null)
         {
+            // Another process may be storing the same key right now; after its commit, the lookup below finds it.
+            await TransactionLocks.TakeAsync(db, $"idempotency:{request.ClientId}:{request.IdempotencyKey}");
             var existing = await db.Jobs.AsNoTracking()
                 .FirstOrDefaultAsync(j => j.ClientId == request.ClientId && j.IdempotencyKey == request.IdempotencyKey);
             if (existing is not null)

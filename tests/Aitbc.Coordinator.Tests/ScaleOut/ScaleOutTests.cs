@@ -185,6 +185,37 @@ public sealed class ScaleOutTests
     }
 
     [Fact]
+    public async Task SameIdempotencyKeyOnTwoProcessesAtOnceMakesOneJob()
+    {
+        using var directory = new TestDirectory();
+        var environment = ClusterRun.Environment(await TestDatabase.PostgresUrlAsync(directory), [ClientKey]);
+        var processes = await Task.WhenAll(
+            CoordinatorProcess.StartAsync(environment), CoordinatorProcess.StartAsync(environment));
+        await using var a = processes[0];
+        await using var b = processes[1];
+        using var clientA = new TestClient(a.CreateClient(ClientKey));
+        using var clientB = new TestClient(b.CreateClient(ClientKey));
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(async i =>
+        {
+            var client = i % 2 == 0 ? clientA : clientB;
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/client/jobs")
+            {
+                Content = Http.Content(new { job_type = "llm_inference", parameters = new { n = 1 } }),
+            };
+            request.Headers.Add("Idempotency-Key", "one-job-please");
+            using var response = await client.Http.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK, body);
+            return System.Text.Json.Nodes.JsonNode.Parse(body).Str("job_id");
+        }));
+
+        Assert.Single(answers.Distinct());
+        var listed = await ClusterRun.ListStatesAsync(clientA);
+        Assert.Equal(answers[0], Assert.Single(listed.Keys));
+    }
+
+    [Fact]
     public async Task PostgresWithoutSecretKeyRefusesToStartAndSaysWhy()
     {
         using var directory = new TestDirectory();
