@@ -3,7 +3,8 @@
 # missing; each feature that needs a package adds it to the list below.
 set -euo pipefail
 
-packages=()
+# postgresql: the server binaries (/usr/lib/postgresql/*/bin) for the throwaway cluster of the PostgreSQL pass.
+packages=(postgresql)
 
 missing=()
 for package in "${packages[@]}"; do

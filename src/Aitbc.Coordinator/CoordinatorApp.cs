@@ -92,12 +92,13 @@ internal static partial class CoordinatorApp
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Aitbc.Coordinator.Startup");
         var settings = app.Services.GetRequiredService<CoordinatorSettings>();
         Log.Starting(logger, settings.Database.Describe());
+        var hasher = app.Services.GetRequiredService<KeyHasher>();
+        await using var startup = await DatabaseSetup.LockStartupAsync(app.Services, logger, cancel);
         await DatabaseSetup.MigrateAsync(app.Services, logger, cancel);
         await app.Services.GetRequiredService<ReceiptKeyring>().InitializeAsync(cancel);
 
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CoordinatorDb>();
-        var hasher = app.Services.GetRequiredService<KeyHasher>();
         var now = app.Services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         await KeyBootstrap.SyncAsync(db, hasher, settings, now, logger);
     }

@@ -20,7 +20,10 @@ internal static partial class KeyBootstrap
         }
 
         var directory = settings.Database.StateDirectory
-            ?? throw new SettingsException("SECRET_KEY must be set when the database is not a local SQLite file.");
+            ?? throw new SettingsException(
+                "SECRET_KEY must be set when DATABASE_URL is PostgreSQL: every Coordinator process on that database "
+                + "hashes API keys with it, so it cannot be generated and kept beside a local file. Set the same value "
+                + "of at least 16 characters on every process, for example from `openssl rand -hex 32`.");
         var path = Path.Combine(directory, Path.GetFileName(settings.Database.SqlitePath!) + ".secret-key");
         var secret = StateFiles.ReadOrCreate(path, () => StateFiles.RandomHex(32), out var created);
         Log.GeneratedSecret(logger, created ? "generated and stored" : "read", path);

@@ -113,5 +113,3 @@ internal abstract class CoordinatorDb(DbContextOptions options) : DbContext(opti
 internal sealed class ProviderSpecificAttribute : Attribute;
 
 internal sealed class SqliteCoordinatorDb(DbContextOptions<SqliteCoordinatorDb> options) : CoordinatorDb(options);
-
-internal sealed class PostgresCoordinatorDb(DbContextOptions<PostgresCoordinatorDb> options) : CoordinatorDb(options);

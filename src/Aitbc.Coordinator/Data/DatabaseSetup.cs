@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Aitbc.Coordinator.Configuration;
+using Aitbc.Coordinator.Data.Postgres;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -16,9 +17,22 @@ internal static partial class DatabaseSetup
                 Directory.CreateDirectory(url.StateDirectory!);
                 services.AddPooledDbContextFactory<SqliteCoordinatorDb>(options => ConfigureSqlite(options, url));
                 services.AddSingleton<IDbContextFactory<CoordinatorDb>, Factory<SqliteCoordinatorDb>>();
+                services.AddSingleton<SingleProcess>();
+                services.AddSingleton<INoticeBus>(sp => sp.GetRequiredService<SingleProcess>());
+                services.AddSingleton<IClusterSingleton>(sp => sp.GetRequiredService<SingleProcess>());
                 break;
-            default:
-                throw new SettingsException("DATABASE_URL: PostgreSQL is not supported by this build yet.");
+            case DatabaseProvider.Postgres:
+                // Several processes may share this database: wake-ups travel by LISTEN/NOTIFY, and background
+                // roles such as the sweeper are held as advisory locks.
+                services.AddPooledDbContextFactory<PostgresCoordinatorDb>(options =>
+                    PostgresDatabase.Configure(options, url));
+                services.AddSingleton<IDbContextFactory<CoordinatorDb>, Factory<PostgresCoordinatorDb>>();
+                services.AddSingleton(url);
+                services.AddSingleton<PostgresNotices>();
+                services.AddSingleton<INoticeBus>(sp => sp.GetRequiredService<PostgresNotices>());
+                services.AddHostedService(sp => sp.GetRequiredService<PostgresNotices>());
+                services.AddSingleton<IClusterSingleton, PostgresSingleton>();
+                break;
         }
 
         // Handlers that only read take a context from the pool per request.
@@ -35,6 +49,24 @@ internal static partial class DatabaseSetup
         // contention inside the process impossible.
         options.UseSqlite($"{url.ConnectionString};Default Timeout=30;Pooling=True")
             .AddInterceptors(SqliteTuning.Instance);
+    }
+
+    /// <summary>
+    /// Makes this process the only one starting up on the database until the result is disposed, so that migrations
+    /// and seeding run once; other processes wait here. A SQLite file has one process anyway.
+    /// </summary>
+    public static async Task<IAsyncDisposable?> LockStartupAsync(
+        IServiceProvider services, ILogger logger, CancellationToken cancel)
+    {
+        var url = services.GetRequiredService<CoordinatorSettings>().Database;
+        if (url.Provider != DatabaseProvider.Postgres)
+        {
+            return null;
+        }
+
+        var factory = services.GetRequiredService<IDbContextFactory<CoordinatorDb>>();
+        await using var db = await factory.CreateDbContextAsync(cancel);
+        return await PostgresDatabase.LockStartupAsync(db, url, logger, cancel);
     }
 
     /// <summary>Brings the schema up to date, before the server takes any request.</summary>

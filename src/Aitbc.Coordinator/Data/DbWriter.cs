@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Aitbc.Coordinator.Data.Postgres;
 using Aitbc.Coordinator.Errors;
 using Microsoft.EntityFrameworkCore;
 
@@ -11,10 +12,14 @@ namespace Aitbc.Coordinator.Data;
 /// lock, so no <c>SQLITE_BUSY</c> reaches a client.
 /// </summary>
 internal sealed partial class DbWriter(
-    IDbContextFactory<CoordinatorDb> contexts, TimeProvider clock, ILogger<DbWriter> logger) : BackgroundService
+    IDbContextFactory<CoordinatorDb> contexts, INoticeBus notices, TimeProvider clock, ILogger<DbWriter> logger)
+    : BackgroundService
 {
     // Large enough to absorb a burst in one commit, small enough to keep every transaction short.
     private const int MaxBatch = 256;
+
+    // Several processes on PostgreSQL can deadlock on rows they both touch; the loser's work is simply run again.
+    private const int MaxTries = 3;
 
     private readonly Channel<IWork> _queue = Channel.CreateUnbounded<IWork>(
         new UnboundedChannelOptions { SingleReader = true });
@@ -65,15 +70,47 @@ internal sealed partial class DbWriter(
     private async Task RunBatchAsync(List<IWork> batch)
     {
         var outcomes = new Action?[batch.Count];
-        try
+        for (var tries = 1; ; tries++)
         {
-            await using var db = await contexts.CreateDbContextAsync();
+            try
+            {
+                await RunTransactionAsync(batch, outcomes);
+                break;
+            }
+            catch (Exception e) when (tries < MaxTries && PostgresDatabase.IsRetryable(e))
+            {
+                Log.BatchRetried(logger, batch.Count);
+            }
+            catch (Exception e)
+            {
+                Log.BatchFailed(logger, e, batch.Count);
+                foreach (var work in batch)
+                {
+                    work.Fail(e);
+                }
 
-            // Each unit already runs under its own savepoint; EF's extra one per SaveChanges would only cost.
-            db.Database.AutoSavepointsEnabled = false;
-            await using var transaction = await db.Database.BeginTransactionAsync();
-            var alone = batch.Count == 1;
-            for (var i = 0; i < batch.Count; i++)
+                return;
+            }
+        }
+
+        foreach (var outcome in outcomes)
+        {
+            outcome?.Invoke();
+        }
+    }
+
+    private async Task RunTransactionAsync(List<IWork> batch, Action?[] outcomes)
+    {
+        await using var db = await contexts.CreateDbContextAsync();
+
+        // Each unit already runs under its own savepoint; EF's extra one per SaveChanges would only cost.
+        db.Database.AutoSavepointsEnabled = false;
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        var alone = batch.Count == 1;
+        var published = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            for (var tries = 1; ; tries++)
             {
                 var scope = new WriteScope(db, clock.GetUtcNow().UtcDateTime);
                 if (!alone)
@@ -88,36 +125,35 @@ internal sealed partial class DbWriter(
                     {
                         await transaction.ReleaseSavepointAsync("work");
                     }
+
+                    published.UnionWith(scope.Notices);
+                    break;
                 }
                 catch (Exception e) when (!alone)
                 {
                     await transaction.RollbackToSavepointAsync("work");
+                    if (tries < MaxTries && PostgresDatabase.IsRetryable(e))
+                    {
+                        continue;
+                    }
+
                     var failed = batch[i];
                     outcomes[i] = () => failed.Fail(e);
+                    break;
                 }
                 finally
                 {
                     db.ChangeTracker.Clear();
                 }
             }
-
-            await transaction.CommitAsync();
         }
-        catch (Exception e)
+
+        if (published.Count > 0)
         {
-            Log.BatchFailed(logger, e, batch.Count);
-            foreach (var work in batch)
-            {
-                work.Fail(e);
-            }
-
-            return;
+            await notices.PublishAsync(db, published);
         }
 
-        foreach (var outcome in outcomes)
-        {
-            outcome?.Invoke();
-        }
+        await transaction.CommitAsync();
     }
 
     private interface IWork
@@ -151,6 +187,10 @@ internal sealed partial class DbWriter(
         [LoggerMessage(1101, LogLevel.Error, "A write batch of {Count} units failed and was rolled back",
             EventName = "WriteBatchFailed")]
         public static partial void BatchFailed(ILogger logger, Exception exception, int count);
+
+        [LoggerMessage(8002, LogLevel.Warning, "A write batch of {Count} units lost a deadlock and runs again",
+            EventName = "WriteBatchRetried")]
+        public static partial void BatchRetried(ILogger logger, int count);
     }
 }
 
@@ -158,6 +198,7 @@ internal sealed partial class DbWriter(
 internal sealed class WriteScope(CoordinatorDb db, DateTime now)
 {
     private List<Action>? _committed;
+    private List<string>? _notices;
 
     public CoordinatorDb Db { get; } = db;
 
@@ -166,6 +207,14 @@ internal sealed class WriteScope(CoordinatorDb db, DateTime now)
 
     /// <summary>Runs <paramref name="action"/> once the work is durable (wake-ups, cache updates); never if not.</summary>
     public void OnCommitted(Action action) => (_committed ??= []).Add(action);
+
+    /// <summary>
+    /// Tells the other Coordinator processes on the same database about this unit's change, in its transaction: they
+    /// hear it when it commits and never if it does not. A notice is a short word without spaces, such as a job id.
+    /// </summary>
+    public void Publish(string notice) => (_notices ??= []).Add(notice);
+
+    internal IReadOnlyList<string> Notices => _notices ?? [];
 
     internal void RunCommitted()
     {

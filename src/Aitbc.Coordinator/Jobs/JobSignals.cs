@@ -1,14 +1,19 @@
 using System.Collections.Concurrent;
+using Aitbc.Coordinator.Data;
 
 namespace Aitbc.Coordinator.Jobs;
 
 /// <summary>
-/// In-process wake-ups for long-polls, raised only after the change they announce has committed: miners wait for
-/// "a job was queued", clients for "this job changed". A waiter takes the task first and checks the database second,
-/// so a signal raised in between is never missed.
+/// Wake-ups for long-polls, raised only after the change they announce has committed: miners wait for "a job was
+/// queued", clients for "this job changed". A waiter takes the task first and checks the database second, so a signal
+/// raised in between is never missed. Transitions announce through a <see cref="WriteScope"/>, which also tells other
+/// processes on the same database (<see cref="WriteScope.Publish"/>); what they announce arrives in
+/// <see cref="Receive"/>.
 /// </summary>
 internal sealed class JobSignals
 {
+    private const string QueuedNotice = "queued";
+
     private TaskCompletionSource _queued = NewSource();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _changes = new(StringComparer.Ordinal);
 
@@ -34,6 +39,51 @@ internal sealed class JobSignals
         {
             Changed(id);
         }
+    }
+
+    /// <summary>Once <paramref name="scope"/> commits, wakes the miners waiting for work here and elsewhere.</summary>
+    public void Queued(WriteScope scope)
+    {
+        scope.OnCommitted(Queued);
+        scope.Publish(QueuedNotice);
+    }
+
+    /// <summary>Once <paramref name="scope"/> commits, wakes whoever waits on these jobs, here and elsewhere.</summary>
+    public void Changed(WriteScope scope, IReadOnlyCollection<string> jobIds)
+    {
+        if (jobIds.Count == 0)
+        {
+            return;
+        }
+
+        scope.OnCommitted(() => Changed(jobIds));
+        foreach (var id in jobIds)
+        {
+            scope.Publish(id);
+        }
+    }
+
+    /// <summary>What another process announced, once its change committed.</summary>
+    public void Receive(ReadOnlySpan<string> notices)
+    {
+        foreach (var notice in notices)
+        {
+            if (notice == QueuedNotice)
+            {
+                Queued();
+            }
+            else
+            {
+                Changed(notice);
+            }
+        }
+    }
+
+    /// <summary>Wakes every waiter to look again, after announcements may have been missed.</summary>
+    public void WakeAll()
+    {
+        Queued();
+        Changed(_changes.Keys);
     }
 
     /// <summary>Waits for <paramref name="signal"/> up to <paramref name="timeout"/>; false when time ran out.</summary>

@@ -6,19 +6,23 @@ namespace Aitbc.Coordinator.Jobs;
 /// <summary>
 /// About once a second: requeues jobs whose lease ran out, retires miners that stopped sending heartbeats (and
 /// requeues their jobs), and expires jobs past their time to live. Deadlines live in rows, not timers, so a restart
-/// picks up exactly where the last process stopped.
+/// picks up exactly where the last process stopped. With several processes on one database, one of them sweeps.
 /// </summary>
 internal sealed partial class Sweeper(
     CoordinatorSettings settings,
     JobLifecycle lifecycle,
     DbWriter writer,
+    IClusterSingleton singleton,
     TimeProvider clock,
     ILogger<Sweeper> logger) : BackgroundService
 {
     // Bounded, so one sweep never holds the writer for long; a backlog clears over a few sweeps.
     private const int BatchLimit = 500;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        singleton.RunAsync("sweeper", SweepUntilAsync, stoppingToken);
+
+    private async Task SweepUntilAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(settings.SweepInterval, clock);
         var failing = false;

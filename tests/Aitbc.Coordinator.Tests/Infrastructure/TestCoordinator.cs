@@ -7,8 +7,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Aitbc.Coordinator.Tests.Infrastructure;
 
 /// <summary>
-/// A real Coordinator on a real Kestrel socket and a real SQLite file of its own, for one test. Every test builds
-/// its own, so tests share nothing and run in parallel.
+/// A real Coordinator on a real Kestrel socket and a real SQLite file of its own (or a PostgreSQL database of its
+/// own, see <see cref="TestDatabase"/>), for one test. Every test builds its own, so tests share nothing and run in
+/// parallel.
 /// </summary>
 public sealed class TestCoordinator : IAsyncDisposable
 {
@@ -58,7 +59,7 @@ public sealed class TestCoordinator : IAsyncDisposable
         var adminKey = $"test-admin-key-{directory.Name}";
         var config = new Dictionary<string, string>
         {
-            ["DATABASE_URL"] = $"sqlite:///{directory.File("coordinator.db")}",
+            ["DATABASE_URL"] = await TestDatabase.UrlAsync(directory),
             ["API_HOST"] = "127.0.0.1",
             ["API_PORT"] = "0",
             ["SECRET_KEY"] = "test-secret-key-0123456789abcdef",
@@ -113,6 +114,8 @@ public sealed class TestCoordinator : IAsyncDisposable
 /// <summary>A temporary folder deleted when the test ends.</summary>
 public sealed class TestDirectory : IDisposable
 {
+    private readonly List<Action> _cleanups = [];
+
     public TestDirectory()
     {
         Name = Guid.NewGuid().ToString("N")[..12];
@@ -126,8 +129,19 @@ public sealed class TestDirectory : IDisposable
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
+    /// <summary>The PostgreSQL database created for this folder, if any.</summary>
+    public string? Database { get; set; }
+
+    /// <summary>Runs <paramref name="cleanup"/> when the folder is deleted, for what lives outside it.</summary>
+    public void OnDispose(Action cleanup) => _cleanups.Add(cleanup);
+
     public void Dispose()
     {
+        foreach (var cleanup in _cleanups)
+        {
+            cleanup();
+        }
+
         try
         {
             System.IO.Directory.Delete(Path, recursive: true);

@@ -11,9 +11,14 @@ public sealed class RestartTests
         using var directory = new TestDirectory();
         var environment = new Dictionary<string, string>
         {
-            ["DATABASE_URL"] = $"sqlite:///{directory.File("coordinator.db")}",
+            ["DATABASE_URL"] = await TestDatabase.UrlAsync(directory),
             ["API_KEYS"] = "restart-client-key-1,restart-miner-key-1",
             ["SECRET_KEY"] = "restart-secret-key-0123456789",
+
+            // About durability, not deadlines: on a loaded machine the restart may take longer than a heartbeat
+            // timeout, and the sweeper must not requeue the lease meanwhile.
+            ["LEASE_SECONDS"] = "3600",
+            ["HEARTBEAT_TIMEOUT_SECONDS"] = "3600",
         };
         var submitted = new List<string>();
         string leasedJob;
