@@ -265,6 +265,8 @@ public static class ExchangeCalls
         return await response.ExpectAsync(HttpStatusCode.OK);
     }
 
+    public static long Units(string amount) => UserApi.Units(amount);
+
     /// <summary>The user's exchange credits, read from the ledger's history.</summary>
     public static async Task<List<JsonNode>> CreditsAsync(this TestCoordinator coordinator, LoggedIn user)
     {
