@@ -195,7 +195,7 @@ internal static partial class ExchangeApi
         return TypedResults.Ok(View(payment, settings.Exchange));
     }
 
-    /// <summary>An amount of BTC or AITBC (both have eight decimals) as a decimal string, or an exact JSON number.</summary>
+    /// <summary>BTC or AITBC (both have eight decimals): a decimal string, or an exact JSON number.</summary>
     private static long? ReadAmount(JsonElement? value, string field, ValidationErrors errors)
     {
         if (value is not { ValueKind: not JsonValueKind.Null } element)

@@ -17,7 +17,7 @@ internal enum PaymentStatus
     /// <summary>The AITBC were credited, exactly once. Final.</summary>
     Credited,
 
-    /// <summary>Nothing arrived before the deadline. Money seen later sets <see cref="ExchangePayment.NeedsReview"/>.</summary>
+    /// <summary>Nothing came in time; money seen later sets <see cref="ExchangePayment.NeedsReview"/>.</summary>
     Expired,
 }
 
@@ -50,7 +50,7 @@ internal sealed class ExchangePayment
 
     public string? Txid { get; set; }
 
-    /// <summary>Satoshis the watcher (or an admin) saw paid to the payment; above the amount is an overpayment.</summary>
+    /// <summary>Satoshis seen paid to the payment; anything above the amount is an overpayment.</summary>
     public long ReceivedSats { get; set; }
 
     public int Confirmations { get; set; }

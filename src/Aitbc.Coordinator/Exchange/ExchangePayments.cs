@@ -203,7 +203,7 @@ internal sealed class ExchangePayments(CoordinatorSettings settings, Bookkeeper 
             reason: $"Bitcoin payment {payment.Id}", actorKeyId: actor == Watcher ? null : actor);
     }
 
-    /// <summary>Takes the account's next receive index: a guarded update, so no index is ever handed out twice.</summary>
+    /// <summary>Takes the account's next receive index by a guarded update: no index is handed out twice.</summary>
     private static async Task<int> NextIndexAsync(WriteScope scope, string accountKey)
     {
         var db = scope.Db;

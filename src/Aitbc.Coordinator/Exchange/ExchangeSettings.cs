@@ -59,9 +59,11 @@ internal sealed record ExchangeSettings
             PaymentTimeout = TimeSpan.FromSeconds(
                 Integer(Raw("PAYMENT_TIMEOUT_SECONDS"), "PAYMENT_TIMEOUT_SECONDS", 3600, 60, 7 * 86400)),
             PollInterval = Seconds(Raw("EXCHANGE_POLL_SECONDS"), "EXCHANGE_POLL_SECONDS", 30, 3600),
-            EsploraTimeout = Seconds(Raw("BITCOIN_ESPLORA_TIMEOUT_SECONDS"), "BITCOIN_ESPLORA_TIMEOUT_SECONDS", 10, 300),
+            EsploraTimeout = Seconds(
+                Raw("BITCOIN_ESPLORA_TIMEOUT_SECONDS"), "BITCOIN_ESPLORA_TIMEOUT_SECONDS", 10, 300),
             MinAmount = Amount(Raw("EXCHANGE_MIN_AITBC"), "EXCHANGE_MIN_AITBC", new(AitbcAmount.UnitsPerCoin)),
-            MaxAmount = Amount(Raw("EXCHANGE_MAX_AITBC"), "EXCHANGE_MAX_AITBC", new(1_000_000 * AitbcAmount.UnitsPerCoin)),
+            MaxAmount = Amount(
+                Raw("EXCHANGE_MAX_AITBC"), "EXCHANGE_MAX_AITBC", new(1_000_000 * AitbcAmount.UnitsPerCoin)),
         };
 
         if (settings.MinAmount.Units <= 0 || settings.MinAmount > settings.MaxAmount)
@@ -109,7 +111,7 @@ internal sealed record ExchangeSettings
         }
     }
 
-    /// <summary>The receive address m/…/0/<paramref name="index"/> of the account: native segwit, as BIP84 says.</summary>
+    /// <summary>The receive address …/0/<paramref name="index"/> of the account: P2WPKH, as BIP84 says.</summary>
     public static string ReceiveAddress(BitcoinExtPubKey account, uint index) =>
         account.ExtPubKey.Derive(0).Derive(index).PubKey.GetAddress(ScriptPubKeyType.Segwit, account.Network)
             .ToString();
@@ -174,7 +176,8 @@ internal sealed record ExchangeSettings
         return double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value)
             && value > 0 && value <= max
             ? TimeSpan.FromSeconds(value)
-            : throw new SettingsException($"{name} must be a number of seconds above 0 and at most {max}, not '{text}'.");
+            : throw new SettingsException(
+                $"{name} must be a number of seconds above 0 and at most {max}, not '{text}'.");
     }
 
     private static AitbcAmount Amount(string? text, string name, AitbcAmount fallback)

@@ -66,7 +66,8 @@ internal sealed partial class ExchangeWatcher(
                     failing = true;
                 }
 
-                delay = TimeSpan.FromTicks(Math.Max(Exchange.PollInterval.Ticks, Math.Min(delay.Ticks * 2, longest.Ticks)));
+                delay = TimeSpan.FromTicks(
+                    Math.Max(Exchange.PollInterval.Ticks, Math.Min(delay.Ticks * 2, longest.Ticks)));
             }
 
             try
@@ -82,6 +83,8 @@ internal sealed partial class ExchangeWatcher(
 
     private async Task WatchOnceAsync(EsploraClient esplora, CancellationToken cancel)
     {
+        // The tip is asked every round, payments or not, so a broken chain service shows in the log at once.
+        var tip = await esplora.TipHeightAsync(cancel);
         await writer.ExecuteAsync(ExchangePayments.ExpireAsync);
 
         List<ExchangePayment> watched;
@@ -109,7 +112,6 @@ internal sealed partial class ExchangeWatcher(
                 : [];
         }
 
-        var tip = await esplora.TipHeightAsync(cancel);
         foreach (var group in watched.GroupBy(p => p.Address))
         {
             var txs = await esplora.AddressTxsAsync(group.Key, cancel);
@@ -183,7 +185,8 @@ internal sealed partial class ExchangeWatcher(
     }
 
     private static IEnumerable<EsploraOutput> PaidTo(EsploraTx tx, string address) =>
-        (tx.Vout ?? []).Where(o => string.Equals(o.Address, address, StringComparison.OrdinalIgnoreCase) && o.Value > 0);
+        (tx.Vout ?? []).Where(o =>
+            string.Equals(o.Address, address, StringComparison.OrdinalIgnoreCase) && o.Value > 0);
 
     private static int Depth(EsploraTx tx, int tip) =>
         tx.Status is { Confirmed: true, BlockHeight: { } height } ? Math.Max(0, tip - height + 1) : 0;
@@ -215,7 +218,8 @@ internal sealed partial class ExchangeWatcher(
             "The payment watcher failed; it backs off and keeps trying", EventName = "ExchangeWatchFailed")]
         public static partial void Failed(ILogger logger, Exception exception);
 
-        [LoggerMessage(5031, LogLevel.Information, "The payment watcher works again", EventName = "ExchangeWatchRecovered")]
+        [LoggerMessage(5031, LogLevel.Information, "The payment watcher works again",
+            EventName = "ExchangeWatchRecovered")]
         public static partial void Recovered(ILogger logger);
     }
 }

@@ -14,7 +14,8 @@ public sealed class AddressDerivationTests
 
     // Published in BIP84 ("Test vectors"): the account zpub of the mnemonic above and its first receive addresses.
     private const string MainnetZpub =
-        "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs";
+        "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCTo"
+        + "UG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs";
 
     [Fact]
     public void MainnetZpubDerivesTheBip84TestVectors()

@@ -28,8 +28,9 @@ public enum ChainFault
 
 /// <summary>
 /// A small chain service speaking the two Esplora calls the watcher uses, on a real Kestrel socket. The test scripts
-/// the chain: transactions enter the mempool, get mined, vanish in a reorg. Each answered address query raises a
-/// signal, so a test can wait for the watcher's next look instead of sleeping.
+/// the chain: transactions enter the mempool, get mined, vanish in a reorg. Each answered query raises a signal
+/// (the watcher asks the tip every round, then each address), so a test can wait for the watcher's next look
+/// instead of sleeping.
 /// </summary>
 public sealed class FakeEsplora : IAsyncDisposable
 {
@@ -69,7 +70,11 @@ public sealed class FakeEsplora : IAsyncDisposable
 
             await next(context);
         });
-        app.MapGet("/blocks/tip/height", () => chain.Tip.ToString(CultureInfo.InvariantCulture));
+        app.MapGet("/blocks/tip/height", () =>
+        {
+            chain.Served();
+            return chain.Tip.ToString(CultureInfo.InvariantCulture);
+        });
         app.MapGet("/address/{address}/txs", (string address) =>
         {
             var answer = chain.TxsOf(address);
@@ -93,7 +98,7 @@ public sealed class FakeEsplora : IAsyncDisposable
         }
     }
 
-    /// <summary>A new transaction in the mempool paying <paramref name="sats"/> to <paramref name="address"/>.</summary>
+    /// <summary>A new mempool transaction paying <paramref name="sats"/> to <paramref name="address"/>.</summary>
     public string Pay(string address, long sats)
     {
         var txid = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
@@ -127,7 +132,7 @@ public sealed class FakeEsplora : IAsyncDisposable
         }
     }
 
-    /// <summary>Completes once the watcher has asked about an address (or been failed) after this call.</summary>
+    /// <summary>Completes once the watcher has asked anything (or been failed) after this call.</summary>
     public Task NextLookAsync()
     {
         lock (_gate)
@@ -137,7 +142,11 @@ public sealed class FakeEsplora : IAsyncDisposable
     }
 
     /// <summary>Waits, look by look, until the payment's status is <paramref name="status"/>.</summary>
-    public async Task<JsonNode> WaitForStatusAsync(HttpClient http, string paymentId, string status)
+    public Task<JsonNode> WaitForStatusAsync(HttpClient http, string paymentId, string status) =>
+        WaitForAsync(http, paymentId, p => p.Str("status") == status);
+
+    /// <summary>Waits, look by look, until the payment as the API shows it satisfies <paramref name="done"/>.</summary>
+    public async Task<JsonNode> WaitForAsync(HttpClient http, string paymentId, Func<JsonNode, bool> done)
     {
         using var give = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (true)
@@ -145,7 +154,7 @@ public sealed class FakeEsplora : IAsyncDisposable
             var look = NextLookAsync();
             using var response = await http.GetAsync($"/v1/exchange/payment-status/{paymentId}", give.Token);
             var payment = await response.ExpectAsync(HttpStatusCode.OK);
-            if (payment.Str("status") == status)
+            if (done(payment))
             {
                 return payment;
             }
@@ -154,8 +163,8 @@ public sealed class FakeEsplora : IAsyncDisposable
         }
     }
 
-    /// <summary>Lets the watcher look <paramref name="times"/> more times, so a test can see nothing else happens.</summary>
-    public async Task LetWatcherLookAsync(int times = 3)
+    /// <summary>Lets the watcher look <paramref name="times"/> more times: a test sees nothing else happens.</summary>
+    public async Task LetWatcherLookAsync(int times = 5)
     {
         using var give = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         for (var i = 0; i < times; i++)
@@ -223,7 +232,8 @@ public static class ExchangeCalls
 {
     /// <summary>The BIP84 test mnemonic's testnet account m/84'/1'/0' (see AddressDerivationTests).</summary>
     public const string TestnetVpub =
-        "vpub5Y6cjg78GGuNLsaPhmYsiw4gYX3HoQiRBiSwDaBXKUafCt9bNwWQiitDk5VZ5BVxYnQdwoTyXSs2JHRPAgjAvtbBrf8ZhDYe2jWAqvZVnsc";
+        "vpub5Y6cjg78GGuNLsaPhmYsiw4gYX3HoQiRBiSwDaBXKUafCt9bNwWQiitDk5VZ5BVxYnQdwoT"
+        + "yXSs2JHRPAgjAvtbBrf8ZhDYe2jWAqvZVnsc";
 
     public static Dictionary<string, string> Settings(FakeEsplora? chain = null, string? staticAddress = null)
     {

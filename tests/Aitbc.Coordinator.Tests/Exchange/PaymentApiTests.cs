@@ -49,7 +49,8 @@ public sealed class PaymentApiTests
     {
         using var directory = new TestDirectory();
         var addresses = new List<string>();
-        await using (var first = await TestCoordinator.StartAsync(settings: ExchangeCalls.Settings(), directory: directory))
+        await using (var first = await TestCoordinator.StartAsync(
+            settings: ExchangeCalls.Settings(), directory: directory))
         {
             var user = await first.LoginAsync();
             using var session = first.Session(user.Token);
@@ -58,7 +59,8 @@ public sealed class PaymentApiTests
             addresses.AddRange(created.Select(p => p.Str("address")));
         }
 
-        await using (var second = await TestCoordinator.StartAsync(settings: ExchangeCalls.Settings(), directory: directory))
+        await using (var second = await TestCoordinator.StartAsync(
+            settings: ExchangeCalls.Settings(), directory: directory))
         {
             var user = await second.LoginAsync();
             using var session = second.Session(user.Token);
@@ -153,7 +155,8 @@ public sealed class PaymentApiTests
         using var unknown = await ownerSession.GetAsync("/v1/exchange/payment-status/pay_nothing");
         using var noSession = await anonymous.GetAsync($"/v1/exchange/payment-status/{id}");
         using var keyOnly = await client.GetAsync($"/v1/exchange/payment-status/{id}");
-        using var createAnonymous = await anonymous.PostJsonAsync("/v1/exchange/create-payment", new { aitbc_amount = "5" });
+        using var createAnonymous = await anonymous.PostJsonAsync(
+            "/v1/exchange/create-payment", new { aitbc_amount = "5" });
         using var createWithKey = await client.PostJsonAsync("/v1/exchange/create-payment", new { aitbc_amount = "5" });
         using var rates = await anonymous.GetAsync("/v1/exchange/rates");
 
