@@ -17,6 +17,8 @@ internal sealed class EsploraClient(HttpClient http, TimeSpan timeout)
     }
 
     /// <summary>The address's transactions: the mempool's, then the newest confirmed ones.</summary>
+    // TODO: Esplora answers at most 50 mempool and 25 confirmed transactions here; a busy static address needs
+    // paging through /address/{a}/txs/chain/{last_txid}. Per-payment addresses (BITCOIN_XPUB) never get near it.
     public async Task<IReadOnlyList<EsploraTx>> AddressTxsAsync(string address, CancellationToken cancel)
     {
         using var limit = Limit(cancel);
@@ -40,7 +42,8 @@ internal sealed record EsploraTx(
 
 internal sealed record EsploraTxStatus(
     [property: JsonPropertyName("confirmed")] bool Confirmed,
-    [property: JsonPropertyName("block_height")] int? BlockHeight);
+    [property: JsonPropertyName("block_height")] int? BlockHeight,
+    [property: JsonPropertyName("block_time")] long? BlockTime);
 
 internal sealed record EsploraOutput(
     [property: JsonPropertyName("scriptpubkey_address")] string? Address,

@@ -139,7 +139,7 @@ internal static partial class ExchangeApi
             new AitbcAmount(exchange.RateUnits),
             exchange.MinAmount,
             exchange.MaxAmount,
-            exchange.Network.ChainName.ToString().ToLowerInvariant(),
+            settings.BitcoinNetwork,
             exchange.MinConfirmations,
             (long)exchange.PaymentTimeout.TotalSeconds,
             exchange.AccountKey is not null));

@@ -18,6 +18,9 @@ internal sealed partial class ExchangeWatcher(
     TimeProvider clock,
     ILogger<ExchangeWatcher> logger) : BackgroundService
 {
+    /// <summary>Block timestamps may run this far behind the real time (the consensus rules allow two hours).</summary>
+    private static readonly TimeSpan BlockTimeSlack = TimeSpan.FromHours(2);
+
     /// <summary>How long after its deadline a payment is still watched, to catch late money for review.</summary>
     private static readonly TimeSpan LateWindow = TimeSpan.FromDays(1);
 
@@ -170,12 +173,17 @@ internal sealed partial class ExchangeWatcher(
         return new ChainObservation(paying[0].Txid, paying.Sum(t => t.Value), depth);
     }
 
-    /// <summary>The shared address: only an output of exactly the payment's unique amount is its money.</summary>
+    /// <summary>
+    /// The shared address: only an output of exactly the payment's unique amount, not claimed by another payment
+    /// and not mined before the payment existed, is its money.
+    /// </summary>
     private static ChainObservation ObserveShared(
         ExchangePayment payment, IReadOnlyList<EsploraTx> txs, int tip, Dictionary<string, string> claimed)
     {
         var match = txs
             .Where(tx => !claimed.TryGetValue(tx.Txid, out var owner) || owner == payment.Id)
+            .Where(tx => tx.Status?.BlockTime is not { } mined
+                || DateTimeOffset.FromUnixTimeSeconds(mined).UtcDateTime >= payment.CreatedAt - BlockTimeSlack)
             .Where(tx => PaidTo(tx, payment.Address).Any(o => o.Value == payment.AmountSats))
             .OrderByDescending(tx => Depth(tx, tip))
             .FirstOrDefault();

@@ -112,13 +112,13 @@ public sealed class FakeEsplora : IAsyncDisposable
     }
 
     /// <summary>Mines a block holding <paramref name="txid"/>, then <paramref name="more"/> empty blocks.</summary>
-    public void Mine(string txid, int more = 0)
+    public void Mine(string txid, int more = 0, DateTimeOffset? at = null)
     {
         lock (_gate)
         {
             _tip++;
             var index = _txs.FindIndex(t => t.Txid == txid);
-            _txs[index] = _txs[index] with { Height = _tip };
+            _txs[index] = _txs[index] with { Height = _tip, Time = at ?? DateTimeOffset.UtcNow };
             _tip += more;
         }
     }
@@ -189,7 +189,12 @@ public sealed class FakeEsplora : IAsyncDisposable
                 .OrderBy(t => t.Height ?? int.MaxValue).Reverse())
             {
                 var status = tx.Height is { } height
-                    ? new JsonObject { ["confirmed"] = true, ["block_height"] = height }
+                    ? new JsonObject
+                    {
+                        ["confirmed"] = true,
+                        ["block_height"] = height,
+                        ["block_time"] = tx.Time!.Value.ToUnixTimeSeconds(),
+                    }
                     : new JsonObject { ["confirmed"] = false };
                 var vout = new JsonArray();
                 foreach (var (to, value) in tx.Outputs)
@@ -224,7 +229,10 @@ public sealed class FakeEsplora : IAsyncDisposable
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private sealed record Tx(string Txid, int? Height, List<(string Address, long Value)> Outputs);
+    private sealed record Tx(string Txid, int? Height, List<(string Address, long Value)> Outputs)
+    {
+        public DateTimeOffset? Time { get; init; }
+    }
 }
 
 /// <summary>Starting a Coordinator with the exchange on, and speaking its API.</summary>

@@ -170,6 +170,7 @@ public sealed class PaymentApiTests
         var rate = await rates.ExpectAsync(HttpStatusCode.OK);
         Assert.Equal("100000", rate.Str("btc_to_aitbc"));
         Assert.Equal("1", rate.Str("min_aitbc"));
+        Assert.Equal("testnet", rate.Str("network"));
     }
 
     [Fact]

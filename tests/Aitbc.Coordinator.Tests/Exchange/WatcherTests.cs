@@ -143,6 +143,11 @@ public sealed class WatcherTests
         var secondSats = second["amount_sats"]!.GetValue<long>();
         Assert.NotEqual(first["amount_sats"]!.GetValue<long>(), secondSats);
 
+        // An old payment of the same amount, mined long before this payment existed, is not its money.
+        chain.Mine(chain.Pay(shared, secondSats), at: DateTimeOffset.UtcNow.AddDays(-1));
+        await chain.LetWatcherLookAsync();
+        Assert.Equal("pending", (await session.PaymentAsync(second.Str("payment_id"))).Str("status"));
+
         chain.Mine(chain.Pay(shared, secondSats));
         await chain.WaitForStatusAsync(session, second.Str("payment_id"), "credited");
         await chain.LetWatcherLookAsync();
