@@ -4,6 +4,7 @@ using Aitbc.Coordinator.Configuration;
 using Aitbc.Coordinator.Data;
 using Aitbc.Coordinator.Docs;
 using Aitbc.Coordinator.Errors;
+using Aitbc.Coordinator.Exchange;
 using Aitbc.Coordinator.Health;
 using Aitbc.Coordinator.Jobs;
 using Aitbc.Coordinator.Ledger;
@@ -66,6 +67,10 @@ internal static partial class CoordinatorApp
         builder.Services.AddSingleton(new WalletSignatures(WalletSignatures.NetworkNamed(settings.BitcoinNetwork)));
         builder.Services.AddSingleton<Bookkeeper>();
 
+        // The exchange: Bitcoin payments for AITBC, watched on chain and credited once.
+        builder.Services.AddSingleton<ExchangePayments>();
+        builder.Services.AddHostedService<ExchangeWatcher>();
+
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -83,6 +88,7 @@ internal static partial class CoordinatorApp
         app.MapReceipts();
         app.MapUsers();
         app.MapLedger();
+        app.MapExchange();
         return app;
     }
 

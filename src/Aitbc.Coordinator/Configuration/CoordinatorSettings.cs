@@ -1,5 +1,6 @@
 using System.Globalization;
 using Aitbc.Coordinator.Data;
+using Aitbc.Coordinator.Exchange;
 
 namespace Aitbc.Coordinator.Configuration;
 
@@ -41,6 +42,9 @@ internal sealed record CoordinatorSettings
 
     public TimeSpan SessionTtl { get; init; } = TimeSpan.FromHours(24);
 
+    /// <summary>Buying AITBC with Bitcoin: addresses, rate, chain watcher (see Exchange/ExchangeSettings.cs).</summary>
+    public ExchangeSettings Exchange { get; init; } = ExchangeSettings.Disabled;
+
     public static CoordinatorSettings Load(IConfiguration config)
     {
         var reader = new Reader(config);
@@ -68,7 +72,7 @@ internal sealed record CoordinatorSettings
                 "HEARTBEAT_TIMEOUT_SECONDS must be longer than HEARTBEAT_INTERVAL_SECONDS, or every miner flaps offline.");
         }
 
-        return settings;
+        return settings with { Exchange = ExchangeSettings.Load(config, settings.BitcoinNetwork) };
     }
 
     /// <summary>Reads one variable at a time and names it in every complaint.</summary>

@@ -1,5 +1,6 @@
 using System.Text;
 using Aitbc.Coordinator.Auth;
+using Aitbc.Coordinator.Exchange;
 using Aitbc.Coordinator.Jobs;
 using Aitbc.Coordinator.Ledger;
 using Aitbc.Coordinator.Miners;
@@ -51,6 +52,10 @@ internal abstract class CoordinatorDb(DbContextOptions options) : DbContext(opti
     public DbSet<LedgerPosting> LedgerPostings => Set<LedgerPosting>();
 
     public DbSet<LedgerHold> LedgerHolds => Set<LedgerHold>();
+
+    public DbSet<ExchangePayment> ExchangePayments => Set<ExchangePayment>();
+
+    public DbSet<ExchangeAddressCounter> ExchangeAddressCounters => Set<ExchangeAddressCounter>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -202,7 +202,7 @@ public sealed class ReceiptTests
             await CompleteOneAsync(client, miner);
         }
 
-        using var database = new TamperableDatabase(coordinator.DatabasePath);
+        using var database = new TamperableDatabase(coordinator);
         Assert.True((await AuditAsync(coordinator))["valid"]!.GetValue<bool>());
 
         var second = database.Body(2);
@@ -241,7 +241,13 @@ public sealed class ReceiptTests
         using var directory = new TestDirectory();
         string firstReceipt;
         Dictionary<string, string> firstKeys;
-        await using (var first = await TestCoordinator.StartAsync(directory: directory))
+
+        // About the key file kept beside a SQLite database, so SQLite in every pass.
+        var sqlite = new Dictionary<string, string>
+        {
+            ["DATABASE_URL"] = $"sqlite:///{directory.File("coordinator.db")}",
+        };
+        await using (var first = await TestCoordinator.StartAsync(directory: directory, settings: sqlite))
         {
             using var client = first.Client();
             using var miner = first.Miner(first.Keys[2]);
@@ -252,7 +258,7 @@ public sealed class ReceiptTests
         }
 
         var keyFile = directory.File("coordinator.db.receipt-key");
-        await using var second = await TestCoordinator.StartAsync(directory: directory);
+        await using var second = await TestCoordinator.StartAsync(directory: directory, settings: sqlite);
         using var anonymous = second.CreateClient();
         var secondKeys = await KeysAsync(anonymous);
         using var secondClient = second.Client();
@@ -497,7 +503,11 @@ public sealed class ReceiptTests
     [Fact]
     public async Task SeedKeptInTheDatabaseIsCreatedOnceAndSharedByEveryProcess()
     {
-        await using var coordinator = await TestCoordinator.StartAsync();
+        // On SQLite start-up keeps the seed in a file, so the database path is still unused and can be watched
+        // being created; on PostgreSQL start-up has already taken it.
+        using var directory = new TestDirectory();
+        await using var coordinator = await TestCoordinator.StartAsync(directory: directory, settings:
+            new Dictionary<string, string> { ["DATABASE_URL"] = $"sqlite:///{directory.File("coordinator.db")}" });
         var contexts = coordinator.GetService<IDbContextFactory<CoordinatorDb>>();
         await using var firstProcess = await contexts.CreateDbContextAsync();
         await using var secondProcess = await contexts.CreateDbContextAsync();

@@ -89,6 +89,121 @@ namespace Aitbc.Coordinator.Data.Migrations.Postgres
                     b.ToTable("api_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Aitbc.Coordinator.Exchange.ExchangeAddressCounter", b =>
+                {
+                    b.Property<string>("AccountKey")
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("account_key");
+
+                    b.Property<int>("NextIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("next_index");
+
+                    b.HasKey("AccountKey");
+
+                    b.ToTable("exchange_address_counters", (string)null);
+                });
+
+            modelBuilder.Entity("Aitbc.Coordinator.Exchange.ExchangePayment", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("address");
+
+                    b.Property<int?>("AddressIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("address_index");
+
+                    b.Property<long>("AitbcUnits")
+                        .HasColumnType("bigint")
+                        .HasColumnName("aitbc_units");
+
+                    b.Property<long>("AmountSats")
+                        .HasColumnType("bigint")
+                        .HasColumnName("amount_sats");
+
+                    b.Property<int>("Confirmations")
+                        .HasColumnType("integer")
+                        .HasColumnName("confirmations");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTime?>("CreditedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("credited_at");
+
+                    b.Property<string>("CreditedBy")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("credited_by");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<bool>("NeedsReview")
+                        .HasColumnType("boolean")
+                        .HasColumnName("needs_review");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("note");
+
+                    b.Property<long>("RateUnits")
+                        .HasColumnType("bigint")
+                        .HasColumnName("rate_units");
+
+                    b.Property<long>("ReceivedSats")
+                        .HasColumnType("bigint")
+                        .HasColumnName("received_sats");
+
+                    b.Property<DateTime?>("SeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("seen_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Txid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("txid");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex(new[] { "Address", "AmountSats" }, "ix_exchange_payments_address_amount");
+
+                    b.HasIndex(new[] { "Address" }, "ix_exchange_payments_derived_address")
+                        .IsUnique()
+                        .HasFilter("address_index IS NOT NULL");
+
+                    b.HasIndex(new[] { "Status", "ExpiresAt" }, "ix_exchange_payments_status");
+
+                    b.HasIndex(new[] { "UserId", "CreatedAt" }, "ix_exchange_payments_user");
+
+                    b.ToTable("exchange_payments", (string)null);
+                });
+
             modelBuilder.Entity("Aitbc.Coordinator.Jobs.Job", b =>
                 {
                     b.Property<long>("Seq")

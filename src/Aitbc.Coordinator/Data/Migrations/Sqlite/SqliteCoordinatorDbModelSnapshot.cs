@@ -84,6 +84,121 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                     b.ToTable("api_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Aitbc.Coordinator.Exchange.ExchangeAddressCounter", b =>
+                {
+                    b.Property<string>("AccountKey")
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("account_key");
+
+                    b.Property<int>("NextIndex")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_index");
+
+                    b.HasKey("AccountKey");
+
+                    b.ToTable("exchange_address_counters", (string)null);
+                });
+
+            modelBuilder.Entity("Aitbc.Coordinator.Exchange.ExchangePayment", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Address")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("address");
+
+                    b.Property<int?>("AddressIndex")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("address_index");
+
+                    b.Property<long>("AitbcUnits")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("aitbc_units");
+
+                    b.Property<long>("AmountSats")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("amount_sats");
+
+                    b.Property<int>("Confirmations")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("confirmations");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTime?>("CreditedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("credited_at");
+
+                    b.Property<string>("CreditedBy")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("credited_by");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("expires_at");
+
+                    b.Property<bool>("NeedsReview")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("needs_review");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("note");
+
+                    b.Property<long>("RateUnits")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("rate_units");
+
+                    b.Property<long>("ReceivedSats")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("received_sats");
+
+                    b.Property<DateTime?>("SeenAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("seen_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Txid")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("txid");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex(new[] { "Address", "AmountSats" }, "ix_exchange_payments_address_amount");
+
+                    b.HasIndex(new[] { "Address" }, "ix_exchange_payments_derived_address")
+                        .IsUnique()
+                        .HasFilter("address_index IS NOT NULL");
+
+                    b.HasIndex(new[] { "Status", "ExpiresAt" }, "ix_exchange_payments_status");
+
+                    b.HasIndex(new[] { "UserId", "CreatedAt" }, "ix_exchange_payments_user");
+
+                    b.ToTable("exchange_payments", (string)null);
+                });
+
             modelBuilder.Entity("Aitbc.Coordinator.Jobs.Job", b =>
                 {
                     b.Property<long>("Seq")

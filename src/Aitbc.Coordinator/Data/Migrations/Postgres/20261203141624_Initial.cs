@@ -36,6 +36,46 @@ namespace Aitbc.Coordinator.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "exchange_address_counters",
+                columns: table => new
+                {
+                    account_key = table.Column<string>(type: "character varying(120)", maxLength: 120, nullable: false),
+                    next_index = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_exchange_address_counters", x => x.account_key);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "exchange_payments",
+                columns: table => new
+                {
+                    id = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    user_id = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    address = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    address_index = table.Column<int>(type: "integer", nullable: true),
+                    amount_sats = table.Column<long>(type: "bigint", nullable: false),
+                    aitbc_units = table.Column<long>(type: "bigint", nullable: false),
+                    rate_units = table.Column<long>(type: "bigint", nullable: false),
+                    txid = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    received_sats = table.Column<long>(type: "bigint", nullable: false),
+                    confirmations = table.Column<int>(type: "integer", nullable: false),
+                    needs_review = table.Column<bool>(type: "boolean", nullable: false),
+                    created_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    expires_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    seen_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    credited_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    credited_by = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true),
+                    note = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_exchange_payments", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "jobs",
                 columns: table => new
                 {
@@ -352,6 +392,28 @@ namespace Aitbc.Coordinator.Data.Migrations.Postgres
                 column: "user_id");
 
             migrationBuilder.CreateIndex(
+                name: "ix_exchange_payments_address_amount",
+                table: "exchange_payments",
+                columns: new[] { "address", "amount_sats" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_exchange_payments_derived_address",
+                table: "exchange_payments",
+                column: "address",
+                unique: true,
+                filter: "address_index IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_exchange_payments_status",
+                table: "exchange_payments",
+                columns: new[] { "status", "expires_at" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_exchange_payments_user",
+                table: "exchange_payments",
+                columns: new[] { "user_id", "created_at" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_jobs_id",
                 table: "jobs",
                 column: "id",
@@ -479,6 +541,12 @@ namespace Aitbc.Coordinator.Data.Migrations.Postgres
         {
             migrationBuilder.DropTable(
                 name: "api_keys");
+
+            migrationBuilder.DropTable(
+                name: "exchange_address_counters");
+
+            migrationBuilder.DropTable(
+                name: "exchange_payments");
 
             migrationBuilder.DropTable(
                 name: "job_attempts");
