@@ -2,8 +2,19 @@
 # Installs the machine packages the tests use, when they are missing. Needs root (or sudo) only when something is
 # missing; each feature that needs a package adds it to the list below.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-packages=()
+packages=(
+  chromium      # the docs pages in a real browser (Operations/DocsBrowserTests)
+  nginx-light   # `nginx -t` on deploy/nginx (Operations/DeploymentTests)
+  systemd       # `systemd-analyze verify` on deploy/systemd (Operations/DeploymentTests)
+)
+
+# npm tools go into a repository-local, git-ignored folder; once there they work offline.
+if [ ! -x .tools/npm/node_modules/.bin/dockerfilelint ]; then
+  echo "Installing dockerfilelint into .tools/npm"
+  npm install --prefix .tools/npm --no-audit --no-fund --silent dockerfilelint@1.8.0
+fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,3 +1,4 @@
+using Aitbc.Coordinator.Admin;
 using Aitbc.Coordinator.Auth;
 using Aitbc.Coordinator.Common;
 using Aitbc.Coordinator.Configuration;
@@ -7,6 +8,8 @@ using Aitbc.Coordinator.Errors;
 using Aitbc.Coordinator.Health;
 using Aitbc.Coordinator.Jobs;
 using Aitbc.Coordinator.Miners;
+using Aitbc.Coordinator.Observability;
+using Aitbc.Coordinator.Operations;
 
 namespace Aitbc.Coordinator;
 
@@ -33,6 +36,11 @@ internal static partial class CoordinatorApp
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(8));
 
+        // Operations: console log format, metrics, client addresses behind proxies, CORS, rate limits.
+        builder.Logging.AddCoordinatorConsole(settings.JsonLogs);
+        builder.Services.AddObservability();
+        builder.Services.AddEdgeProtection(settings);
+
         // Configuration, time and the wire format.
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(TimeProvider.System);
@@ -58,17 +66,23 @@ internal static partial class CoordinatorApp
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        app.UseForwardedClientAddress();
+        app.UseRequestTelemetry();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();
+        app.UseCorsWhenConfigured();
         app.UseBodyLimits();
         app.UseAuthentication();
+        app.UseRateLimiter();
         app.UseAuthorization();
 
         app.MapApiDocs();
         app.MapHealth();
+        app.MapMetricsEndpoint();
         app.MapClientJobs();
         app.MapMiners();
+        app.MapAdmin();
         return app;
     }
 

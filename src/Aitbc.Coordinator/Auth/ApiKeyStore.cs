@@ -5,7 +5,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Aitbc.Coordinator.Auth;
 
 /// <summary>Who is calling: resolved from the <c>X-Api-Key</c> header by <see cref="ApiKeyAuthentication"/>.</summary>
-internal sealed record Caller(string KeyId, string OwnerId, string? UserId, ApiKeyRoles Roles)
+/// <remarks><see cref="Blocked"/>: the key's miner was blocked by an operator, so the key is refused (403).</remarks>
+internal sealed record Caller(string KeyId, string OwnerId, string? UserId, ApiKeyRoles Roles, bool Blocked = false)
 {
     public bool Has(ApiKeyRoles role) => (Roles & role) == role;
 
@@ -44,12 +45,19 @@ internal sealed partial class ApiKeyStore(
         await using var db = await contexts.CreateDbContextAsync(cancel);
         var key = await db.ApiKeys.AsNoTracking()
             .Where(k => k.Hash == hash && k.RevokedAt == null)
-            .Select(k => new { k.Id, k.Hash, k.UserId, k.Roles })
+            .Select(k => new
+            {
+                k.Id,
+                k.Hash,
+                k.UserId,
+                k.Roles,
+                Blocked = db.Miners.Any(m => m.ApiKeyId == k.Id && m.Blocked),
+            })
             .FirstOrDefaultAsync(cancel);
 
         // The index found the row by hash; the constant-time check keeps the final comparison free of timing.
         var caller = key is not null && KeyHasher.SameHash(key.Hash, hash)
-            ? new Caller(key.Id, key.UserId ?? key.Id, key.UserId, key.Roles)
+            ? new Caller(key.Id, key.UserId ?? key.Id, key.UserId, key.Roles, key.Blocked)
             : null;
         if (_cache.Count >= MaxCached)
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using Aitbc.Coordinator.Data;
 
 namespace Aitbc.Coordinator.Configuration;
@@ -33,6 +34,17 @@ internal sealed record CoordinatorSettings
     /// <summary>How often the sweeper looks for run-out leases, silent miners and expired jobs.</summary>
     public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Requests per minute per principal (or per client address without one); 0 turns limits off.</summary>
+    public int RateLimitPerMinute { get; init; } = 600;
+
+    /// <summary>Proxies whose X-Forwarded-For is believed; nobody's by default.</summary>
+    public IReadOnlyList<IPNetwork> TrustedProxies { get; init; } = [];
+
+    /// <summary>Origins browsers may call the API from; "*" alone means any (never with credentials).</summary>
+    public IReadOnlyList<string> AllowOrigins { get; init; } = [];
+
+    public bool JsonLogs { get; init; }
+
     public static CoordinatorSettings Load(IConfiguration config)
     {
         var reader = new Reader(config);
@@ -49,6 +61,10 @@ internal sealed record CoordinatorSettings
             HeartbeatInterval = reader.Seconds("HEARTBEAT_INTERVAL_SECONDS", 10, max: 3600),
             HeartbeatTimeout = reader.Seconds("HEARTBEAT_TIMEOUT_SECONDS", 30, max: 86400),
             SweepInterval = reader.Seconds("SWEEP_INTERVAL_SECONDS", 1, max: 60),
+            RateLimitPerMinute = reader.Integer("RATE_LIMIT_PER_MINUTE", 600, min: 0, max: 1_000_000),
+            TrustedProxies = reader.Networks("TRUSTED_PROXIES"),
+            AllowOrigins = reader.Origins("ALLOW_ORIGINS"),
+            JsonLogs = reader.Choice("LOG_FORMAT", "text", ["text", "json"]) == "json",
         };
 
         if (settings.HeartbeatTimeout <= settings.HeartbeatInterval)
@@ -130,6 +146,64 @@ internal sealed record CoordinatorSettings
 
             return value;
         }
+
+        public string Choice(string name, string fallback, IReadOnlyList<string> allowed)
+        {
+            var value = Raw(name)?.ToLowerInvariant() ?? fallback;
+            return allowed.Contains(value)
+                ? value
+                : throw new SettingsException($"{name} must be one of {string.Join(", ", allowed)}, not '{value}'.");
+        }
+
+        /// <summary>Comma-separated addresses or CIDR networks: <c>127.0.0.1, 10.0.0.0/8, ::1</c>.</summary>
+        public IReadOnlyList<IPNetwork> Networks(string name)
+        {
+            var networks = new List<IPNetwork>();
+            foreach (var item in List(name))
+            {
+                if (IPNetwork.TryParse(item, out var network))
+                {
+                    networks.Add(network);
+                }
+                else if (IPAddress.TryParse(item, out var address))
+                {
+                    networks.Add(new IPNetwork(address, address.GetAddressBytes().Length * 8));
+                }
+                else
+                {
+                    throw new SettingsException($"{name}: '{item}' is not an IP address or a CIDR network.");
+                }
+            }
+
+            return networks;
+        }
+
+        /// <summary>Comma-separated origins (<c>https://app.example.com</c>), or <c>*</c> alone.</summary>
+        public IReadOnlyList<string> Origins(string name)
+        {
+            var origins = List(name);
+            if (origins.Contains("*"))
+            {
+                return origins.Count == 1
+                    ? origins
+                    : throw new SettingsException($"{name}: '*' allows every origin and cannot be combined with others.");
+            }
+
+            foreach (var origin in origins)
+            {
+                if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")
+                    || uri.PathAndQuery != "/" || origin.EndsWith('/'))
+                {
+                    throw new SettingsException(
+                        $"{name}: '{origin}' is not an origin; write scheme://host[:port], as in https://app.example.com.");
+                }
+            }
+
+            return origins;
+        }
+
+        private List<string> List(string name) =>
+            Raw(name)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList() ?? [];
 
         public IReadOnlyList<string> KeyList(string name)
         {

@@ -3,6 +3,7 @@ using Aitbc.Coordinator.Common;
 using Aitbc.Coordinator.Configuration;
 using Aitbc.Coordinator.Data;
 using Aitbc.Coordinator.Miners;
+using Aitbc.Coordinator.Observability;
 using Microsoft.EntityFrameworkCore;
 
 namespace Aitbc.Coordinator.Jobs;
@@ -14,7 +15,7 @@ namespace Aitbc.Coordinator.Jobs;
 /// whatever a transition implies commits with it or not at all.
 /// </summary>
 internal sealed partial class JobLifecycle(
-    CoordinatorSettings settings, JobSignals signals, ILogger<JobLifecycle> logger)
+    CoordinatorSettings settings, JobSignals signals, CoordinatorMetrics metrics, ILogger<JobLifecycle> logger)
 {
     public async Task<SubmitOutcome> SubmitAsync(WriteScope scope, NewJob request)
     {
@@ -55,6 +56,7 @@ internal sealed partial class JobLifecycle(
         db.Jobs.Add(job);
         await db.SaveChangesAsync();
         scope.OnCommitted(signals.Queued);
+        scope.OnCommitted(metrics.JobSubmitted);
         return new SubmitOutcome(job, Replayed: false);
     }
 
@@ -70,7 +72,7 @@ internal sealed partial class JobLifecycle(
             .OrderBy(j => j.StartedAt)
             .ToListAsync();
         var free = miner.MaxConcurrency - held.Count;
-        if (free <= 0 || miner.Status != MinerStatus.Online || miner.Blocked)
+        if (free <= 0 || miner.Status != MinerStatus.Online || miner.Blocked || miner.DrainedByOperator)
         {
             return held;
         }
@@ -126,7 +128,9 @@ internal sealed partial class JobLifecycle(
         await db.SaveChangesAsync();
 
         var ids = leased.Select(j => j.Id).ToList();
+        var waits = leased.Where(j => j.Attempts == 1).Select(j => scope.Now - j.CreatedAt).ToList();
         scope.OnCommitted(() => signals.Changed(ids));
+        scope.OnCommitted(() => waits.ForEach(metrics.JobLeased));
         return [.. held, .. leased.OrderByDescending(j => j.Priority).ThenBy(j => j.Seq)];
     }
 
@@ -236,6 +240,10 @@ internal sealed partial class JobLifecycle(
             {
                 signals.Queued();
             }
+            else
+            {
+                metrics.JobFinished(next, scope.Now - job.StartedAt);
+            }
         });
         var finished = await db.Jobs.AsNoTracking().FirstAsync(j => j.Seq == job.Seq);
         return new FinishOutcome(FinishStatus.Accepted, finished);
@@ -276,6 +284,7 @@ internal sealed partial class JobLifecycle(
         }
 
         scope.OnCommitted(() => signals.Changed(jobId));
+        scope.OnCommitted(() => metrics.JobFinished(JobState.Cancelled));
         var cancelled = await db.Jobs.AsNoTracking().FirstAsync(j => j.Seq == job.Seq);
         return new CancelOutcome(CancelStatus.Cancelled, cancelled);
     }
@@ -323,6 +332,16 @@ internal sealed partial class JobLifecycle(
         return silent.Count;
     }
 
+    /// <summary>Takes back every lease of a miner an operator blocked, so its jobs go back to the queue at once.</summary>
+    public async Task<int> ReleaseMinerLeasesAsync(WriteScope scope, string minerId)
+    {
+        var leases = await scope.Db.Jobs.AsNoTracking()
+            .Where(j => j.State == JobState.Running && j.MinerId == minerId)
+            .Select(j => new LeaseRef(j.Seq, j.Id, j.LeaseToken!))
+            .ToListAsync();
+        return await ReleaseLeasesAsync(scope, leases, "miner_blocked", "An operator blocked the miner.");
+    }
+
     /// <summary>Ends queued and running jobs whose time to live has passed.</summary>
     public async Task<int> ExpireJobsAsync(WriteScope scope, int limit)
     {
@@ -351,12 +370,14 @@ internal sealed partial class JobLifecycle(
         }
 
         scope.OnCommitted(() => signals.Changed(expired));
+        scope.OnCommitted(() => expired.ForEach(_ => metrics.JobFinished(JobState.Expired)));
         return expired.Count;
     }
 
     private async Task<int> ReleaseLeasesAsync(WriteScope scope, List<LeaseRef> leases, string code, string message)
     {
         var requeued = 0;
+        var failedCount = 0;
         var changed = new List<string>(leases.Count);
         foreach (var lease in leases)
         {
@@ -384,6 +405,7 @@ internal sealed partial class JobLifecycle(
             {
                 changed.Add(lease.JobId);
                 requeued += back;
+                failedCount += failed;
             }
         }
 
@@ -394,6 +416,11 @@ internal sealed partial class JobLifecycle(
             {
                 signals.Changed(changed);
                 signals.Queued();
+                metrics.LeasesExpired(code, changed.Count);
+                for (var i = 0; i < failedCount; i++)
+                {
+                    metrics.JobFinished(JobState.Failed);
+                }
             });
         }
 
