@@ -61,7 +61,12 @@ internal static partial class EdgeProtection
 
     public static WebApplication UseForwardedClientAddress(this WebApplication app)
     {
-        app.UseForwardedHeaders();
+        // With no known proxy at all the middleware would believe every peer, so it runs only when some are named.
+        if (app.Services.GetRequiredService<CoordinatorSettings>().TrustedProxies.Count > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
         return app;
     }
 
