@@ -103,6 +103,11 @@ internal static partial class CoordinatorApp
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args is [HealthProbe.Command])
+        {
+            return await HealthProbe.RunAsync();
+        }
+
         WebApplication app;
         try
         {
