@@ -32,6 +32,7 @@ internal sealed partial class ApiKeyStore(
 
     private readonly ConcurrentDictionary<string, (Caller? Caller, DateTime Until)> _cache = new();
     private readonly ConcurrentDictionary<string, DateTime> _lastUsedWritten = new();
+    private long _generation;
 
     public async Task<Caller?> FindAsync(string presented, CancellationToken cancel)
     {
@@ -42,6 +43,7 @@ internal sealed partial class ApiKeyStore(
             return Touch(cached.Caller, now);
         }
 
+        var generation = Interlocked.Read(ref _generation);
         await using var db = await contexts.CreateDbContextAsync(cancel);
         var key = await db.ApiKeys.AsNoTracking()
             .Where(k => k.Hash == hash && k.RevokedAt == null)
@@ -65,13 +67,23 @@ internal sealed partial class ApiKeyStore(
             _cache.Clear();
         }
 
-        _cache[hash] = (caller, now + CacheTime);
+        var entry = (caller, now + CacheTime);
+        _cache[hash] = entry;
+
+        // An invalidation during the read means the row may predate a revocation or block: it answers this request,
+        // but stays out of the cache, where it would outlive the invalidation.
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            _cache.TryRemove(new KeyValuePair<string, (Caller?, DateTime)>(hash, entry));
+        }
+
         return Touch(caller, now);
     }
 
     /// <summary>Forgets cached answers for a key that was just revoked, blocked or changed.</summary>
     public void Invalidate(string keyId)
     {
+        Interlocked.Increment(ref _generation);
         foreach (var entry in _cache)
         {
             if (entry.Value.Caller?.KeyId == keyId)

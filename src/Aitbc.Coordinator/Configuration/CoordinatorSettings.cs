@@ -35,7 +35,7 @@ internal sealed record CoordinatorSettings
     public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Requests per minute per principal (or per client address without one); 0 turns limits off.</summary>
-    public int RateLimitPerMinute { get; init; } = 600;
+    public int RateLimitPerMinute { get; init; } = 1200;
 
     /// <summary>Proxies whose X-Forwarded-For is believed; nobody's by default.</summary>
     public IReadOnlyList<IPNetwork> TrustedProxies { get; init; } = [];
@@ -61,7 +61,7 @@ internal sealed record CoordinatorSettings
             HeartbeatInterval = reader.Seconds("HEARTBEAT_INTERVAL_SECONDS", 10, max: 3600),
             HeartbeatTimeout = reader.Seconds("HEARTBEAT_TIMEOUT_SECONDS", 30, max: 86400),
             SweepInterval = reader.Seconds("SWEEP_INTERVAL_SECONDS", 1, max: 60),
-            RateLimitPerMinute = reader.Integer("RATE_LIMIT_PER_MINUTE", 600, min: 0, max: 1_000_000),
+            RateLimitPerMinute = reader.Integer("RATE_LIMIT_PER_MINUTE", 1200, min: 0, max: 1_000_000),
             TrustedProxies = reader.Networks("TRUSTED_PROXIES"),
             AllowOrigins = reader.Origins("ALLOW_ORIGINS"),
             JsonLogs = reader.Choice("LOG_FORMAT", "text", ["text", "json"]) == "json",

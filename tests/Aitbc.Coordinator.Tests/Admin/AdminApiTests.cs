@@ -325,6 +325,49 @@ public sealed class AdminApiTests
     }
 
     [Fact]
+    public async Task EveryRequestStartedAfterARevocationIsRefusedWhileTheKeyIsInHeavyUse()
+    {
+        await using var coordinator = await TestCoordinator.StartAsync();
+        using var admin = coordinator.CreateClient(coordinator.AdminKey);
+        using var create = await admin.PostJsonAsync("/v1/admin/api-keys", new { name = "busy", roles = new[] { "client" } });
+        var created = await create.ExpectAsync(HttpStatusCode.Created);
+        using var user = coordinator.CreateClient(created.Str("key"));
+        var revokedAt = long.MaxValue;
+        var answers = new System.Collections.Concurrent.ConcurrentBag<(long Started, HttpStatusCode Status)>();
+        var accepted = 0;
+        var busy = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var users = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            while (true)
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                using var response = await user.GetAsync("/v1/client/jobs?limit=1");
+                answers.Add((started, response.StatusCode));
+                if (response.StatusCode == HttpStatusCode.OK && Interlocked.Increment(ref accepted) == 50)
+                {
+                    busy.SetResult();
+                }
+
+                if (response.StatusCode == HttpStatusCode.Unauthorized && started > Interlocked.Read(ref revokedAt))
+                {
+                    return;
+                }
+            }
+        })).ToList();
+        await busy.Task;
+
+        using var revoke = await admin.PostAsync($"/v1/admin/api-keys/{created.Str("key_id")}/revoke", null);
+        await revoke.ExpectAsync(HttpStatusCode.OK);
+        Interlocked.Exchange(ref revokedAt, System.Diagnostics.Stopwatch.GetTimestamp());
+        await Task.WhenAll(users);
+
+        var late = answers.Where(a => a.Started > revokedAt).ToList();
+        Assert.NotEmpty(late);
+        Assert.All(late, a => Assert.Equal(HttpStatusCode.Unauthorized, a.Status));
+    }
+
+    [Fact]
     public async Task KeyCreationAndRevocationRefuseBadRequests()
     {
         await using var coordinator = await TestCoordinator.StartAsync();
