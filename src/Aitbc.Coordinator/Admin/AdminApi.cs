@@ -37,13 +37,11 @@ internal static partial class AdminApi
             .WithName("AdminListMiners")
             .WithSummary("Every miner, newest registration first, with filters")
             .WithDescription("Errors: validation_failed (400).");
-        group.MapPost("/miners/{minerId}/drain", (string minerId, Caller caller, DbWriter writer, ILoggerFactory logs) =>
-                ChangeMinerAsync(minerId, caller, writer, logs, MinerAction.Drain))
+        group.MapPost("/miners/{minerId}/drain", DrainAsync)
             .WithName("AdminDrainMiner")
             .WithSummary("Give a miner no new work; it keeps and may finish its leases")
             .WithDescription("Repeating it changes nothing. Errors: miner_not_found (404).");
-        group.MapPost("/miners/{minerId}/undrain", (string minerId, Caller caller, DbWriter writer, ILoggerFactory logs) =>
-                ChangeMinerAsync(minerId, caller, writer, logs, MinerAction.Undrain))
+        group.MapPost("/miners/{minerId}/undrain", UndrainAsync)
             .WithName("AdminUndrainMiner")
             .WithSummary("Let a drained miner take new work again")
             .WithDescription("Errors: miner_not_found (404).");
@@ -51,8 +49,7 @@ internal static partial class AdminApi
             .WithName("AdminBlockMiner")
             .WithSummary("Refuse a miner's key (403 miner_blocked) and put its jobs back in the queue at once")
             .WithDescription("Repeating it changes nothing. Errors: miner_not_found (404).");
-        group.MapPost("/miners/{minerId}/unblock", (string minerId, Caller caller, DbWriter writer, ILoggerFactory logs,
-                ApiKeyStore keys) => ChangeMinerAsync(minerId, caller, writer, logs, MinerAction.Unblock, keys))
+        group.MapPost("/miners/{minerId}/unblock", UnblockAsync)
             .WithName("AdminUnblockMiner")
             .WithSummary("Accept a blocked miner's key again")
             .WithDescription("Errors: miner_not_found (404).");
@@ -72,7 +69,8 @@ internal static partial class AdminApi
         return group;
     }
 
-    private static async Task<Ok<AdminStats>> StatsAsync(CoordinatorDb db, TimeProvider clock, CancellationToken cancel) =>
+    private static async Task<Ok<AdminStats>> StatsAsync(
+        CoordinatorDb db, TimeProvider clock, CancellationToken cancel) =>
         TypedResults.Ok(await AdminStatistics.ReadAsync(db, clock.GetUtcNow().UtcDateTime, cancel));
 
     private static async Task<Results<Ok<AdminJobPage>, ProblemHttpResult>> JobsAsync(
@@ -191,8 +189,20 @@ internal static partial class AdminApi
         Unblock,
     }
 
+    private static Task<Results<Ok<AdminMiner>, ProblemHttpResult>> DrainAsync(
+        string minerId, Caller caller, DbWriter writer, ILoggerFactory logs) =>
+        ChangeMinerAsync(minerId, caller, writer, logs, MinerAction.Drain, keys: null);
+
+    private static Task<Results<Ok<AdminMiner>, ProblemHttpResult>> UndrainAsync(
+        string minerId, Caller caller, DbWriter writer, ILoggerFactory logs) =>
+        ChangeMinerAsync(minerId, caller, writer, logs, MinerAction.Undrain, keys: null);
+
+    private static Task<Results<Ok<AdminMiner>, ProblemHttpResult>> UnblockAsync(
+        string minerId, Caller caller, DbWriter writer, ILoggerFactory logs, ApiKeyStore keys) =>
+        ChangeMinerAsync(minerId, caller, writer, logs, MinerAction.Unblock, keys);
+
     private static async Task<Results<Ok<AdminMiner>, ProblemHttpResult>> ChangeMinerAsync(
-        string minerId, Caller caller, DbWriter writer, ILoggerFactory logs, MinerAction action, ApiKeyStore? keys = null)
+        string minerId, Caller caller, DbWriter writer, ILoggerFactory logs, MinerAction action, ApiKeyStore? keys)
     {
         var miner = await writer.ExecuteAsync(async scope =>
         {
@@ -338,7 +348,8 @@ internal static partial class AdminApi
 
     private static async Task<Results<Ok<ApiKeyPage>, ProblemHttpResult>> KeysAsync(
         CoordinatorDb db,
-        [FromQuery(Name = "include_revoked"), Description("Also list revoked keys. Default false.")] bool? includeRevoked,
+        [FromQuery(Name = "include_revoked"), Description("Also list revoked keys. Default false.")]
+        bool? includeRevoked,
         [Description("Only keys with this role: client, miner or admin.")] string? role,
         [FromQuery(Name = "user_id"), Description("Only the keys of this user.")] string? userId,
         [Description("Page size, 1 to 200. Default 50.")] int? limit,
@@ -457,7 +468,8 @@ internal static partial class AdminApi
         }
     }
 
-    private static string Truncate(string? value) => value is null ? "null" : value.Length > 20 ? value[..20] + "…" : value;
+    private static string Truncate(string? value) =>
+        value is null ? "null" : value.Length > 20 ? value[..20] + "…" : value;
 
     private static ProblemHttpResult MinerNotFound(string minerId) =>
         Problems.NotFound("miner_not_found", $"There is no miner {minerId}.");

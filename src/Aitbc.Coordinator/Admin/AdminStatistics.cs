@@ -56,7 +56,8 @@ internal static class AdminStatistics
             JobsCompleted = completed,
             JobsFailed = failed,
             QueueWaitSeconds = Percentiles([.. waits.Select(w => (w.StartedAt - w.CreatedAt).TotalSeconds)]),
-            RunTimeSeconds = Percentiles([.. runs.Select(r => (r.CompletedAt!.Value - r.StartedAt!.Value).TotalSeconds)]),
+            RunTimeSeconds = Percentiles(
+                [.. runs.Select(r => (r.CompletedAt!.Value - r.StartedAt!.Value).TotalSeconds)]),
             WindowSeconds = (int)Window.TotalSeconds,
         };
     }

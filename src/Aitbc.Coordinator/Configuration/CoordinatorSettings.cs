@@ -186,7 +186,8 @@ internal sealed record CoordinatorSettings
             {
                 return origins.Count == 1
                     ? origins
-                    : throw new SettingsException($"{name}: '*' allows every origin and cannot be combined with others.");
+                    : throw new SettingsException(
+                        $"{name}: '*' allows every origin and cannot be combined with others.");
             }
 
             foreach (var origin in origins)
@@ -195,7 +196,8 @@ internal sealed record CoordinatorSettings
                     || uri.PathAndQuery != "/" || origin.EndsWith('/'))
                 {
                     throw new SettingsException(
-                        $"{name}: '{origin}' is not an origin; write scheme://host[:port], as in https://app.example.com.");
+                        $"{name}: '{origin}' is not an origin; write scheme://host[:port], as in "
+                        + "https://app.example.com.");
                 }
             }
 
@@ -203,7 +205,8 @@ internal sealed record CoordinatorSettings
         }
 
         private List<string> List(string name) =>
-            Raw(name)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList() ?? [];
+            Raw(name)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList()
+            ?? [];
 
         public IReadOnlyList<string> KeyList(string name)
         {

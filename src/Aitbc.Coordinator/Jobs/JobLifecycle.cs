@@ -332,7 +332,7 @@ internal sealed partial class JobLifecycle(
         return silent.Count;
     }
 
-    /// <summary>Takes back every lease of a miner an operator blocked, so its jobs go back to the queue at once.</summary>
+    /// <summary>Takes back every lease of a miner an operator blocked: its jobs go back to the queue at once.</summary>
     public async Task<int> ReleaseMinerLeasesAsync(WriteScope scope, string minerId)
     {
         var leases = await scope.Db.Jobs.AsNoTracking()

@@ -92,7 +92,7 @@ internal sealed class CoordinatorMetrics
 
     public void LeasesExpired(string reason, int count) => _leasesExpired.WithLabels(reason).Inc(count);
 
-    /// <summary>For the receipts feature: call once per receipt, after the transaction that stored it commits.</summary>
+    /// <summary>For the receipts feature: once per receipt, after the transaction that stored it commits.</summary>
     public void ReceiptIssued() => _receiptsIssued.Inc();
 
     private static string Name(JobState state) => state.ToString().ToLowerInvariant();

@@ -59,7 +59,7 @@ internal sealed partial class RequestTelemetry(
             ? value
             : null;
 
-    /// <summary>The route template; requests that matched no endpoint share one label, so paths cannot explode it.</summary>
+    /// <summary>The route template; requests that matched no endpoint share one label, whatever their path.</summary>
     private static string RouteOf(HttpContext context) => context.GetEndpoint() switch
     {
         RouteEndpoint endpoint => "/" + (endpoint.RoutePattern.RawText ?? "").Trim('/'),
@@ -77,7 +77,7 @@ internal sealed partial class RequestTelemetry(
 
 internal static class ObservabilitySetup
 {
-    /// <summary>Console logs one line per event: readable text by default, JSON lines with <c>LOG_FORMAT=json</c>.</summary>
+    /// <summary>One console line per event: readable text by default, JSON with <c>LOG_FORMAT=json</c>.</summary>
     public static ILoggingBuilder AddCoordinatorConsole(this ILoggingBuilder logging, bool json)
     {
         const string Timestamp = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";

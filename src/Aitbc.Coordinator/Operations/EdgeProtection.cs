@@ -101,7 +101,7 @@ internal static partial class EdgeProtection
         return RateLimitPartition.GetTokenBucketLimiter(key, _ => Bucket(perMinute));
     }
 
-    /// <summary>Refills smoothly: once a second for limits of a token a second or more, else one token at a time.</summary>
+    /// <summary>Refills smoothly: every second for limits of 60 a minute or more, else a token at a time.</summary>
     internal static TokenBucketRateLimiterOptions Bucket(int perMinute) => perMinute >= 60
         ? new TokenBucketRateLimiterOptions
         {
@@ -128,8 +128,8 @@ internal static partial class EdgeProtection
             : 1;
         var settings = context.RequestServices.GetRequiredService<CoordinatorSettings>();
         var principal = context.User.FindFirstValue(ClaimTypes.NameIdentifier);
-        Log.RateLimited(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(EdgeProtection)),
-            principal ?? context.Connection.RemoteIpAddress?.ToString() ?? "unknown", seconds);
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(EdgeProtection));
+        Log.RateLimited(logger, principal ?? context.Connection.RemoteIpAddress?.ToString() ?? "unknown", seconds);
 
         context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);

@@ -35,7 +35,8 @@ public sealed class AdminApiTests
 
         foreach (var route in ChangeRoutes)
         {
-            using var refused = await clientAndMiner.PostJsonAsync(route, new { name = "x", roles = new[] { "admin" } });
+            using var refused = await clientAndMiner.PostJsonAsync(
+                route, new { name = "x", roles = new[] { "admin" } });
             await refused.ExpectProblemAsync(HttpStatusCode.Forbidden, "forbidden");
         }
 
@@ -99,7 +100,7 @@ public sealed class AdminApiTests
         string? cursor = null;
         do
         {
-            using var page = await admin.GetAsync($"/v1/admin/jobs?limit=4{(cursor is null ? "" : $"&cursor={cursor}")}");
+            using var page = await admin.GetAsync($"/v1/admin/jobs?limit=4{After(cursor)}");
             var body = await page.ExpectAsync(HttpStatusCode.OK);
             seen.AddRange(body["items"]!.AsArray().Select(j => j!.Str("job_id")));
             cursor = body["next_cursor"]?.GetValue<string>();
@@ -141,7 +142,7 @@ public sealed class AdminApiTests
         string? cursor = null;
         do
         {
-            using var page = await admin.GetAsync($"/v1/admin/miners?limit=2{(cursor is null ? "" : $"&cursor={cursor}")}");
+            using var page = await admin.GetAsync($"/v1/admin/miners?limit=2{After(cursor)}");
             var body = await page.ExpectAsync(HttpStatusCode.OK);
             seen.AddRange(body["items"]!.AsArray().Select(m => m!.Str("miner_id")));
             cursor = body["next_cursor"]?.GetValue<string>();
@@ -329,7 +330,8 @@ public sealed class AdminApiTests
     {
         await using var coordinator = await TestCoordinator.StartAsync();
         using var admin = coordinator.CreateClient(coordinator.AdminKey);
-        using var create = await admin.PostJsonAsync("/v1/admin/api-keys", new { name = "busy", roles = new[] { "client" } });
+        using var create = await admin.PostJsonAsync(
+            "/v1/admin/api-keys", new { name = "busy", roles = new[] { "client" } });
         var created = await create.ExpectAsync(HttpStatusCode.Created);
         using var user = coordinator.CreateClient(created.Str("key"));
         var revokedAt = long.MaxValue;
@@ -407,6 +409,8 @@ public sealed class AdminApiTests
         using var ok = await stillWorks.GetAsync("/v1/client/jobs");
         await ok.ExpectAsync(HttpStatusCode.OK);
     }
+
+    private static string After(string? cursor) => cursor is null ? "" : $"&cursor={cursor}";
 
     private static string Lease(List<JsonNode> leases, string jobId) =>
         leases.Single(l => l.Str("job_id") == jobId).Str("lease_token");

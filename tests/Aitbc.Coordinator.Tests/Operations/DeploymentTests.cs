@@ -116,7 +116,8 @@ public sealed partial class DeploymentTests
         using var directory = new TestDirectory();
         var port = CoordinatorProcess.FreePort();
         var site = (await File.ReadAllTextAsync(Tools.InRepository("deploy/nginx/aitbc-coordinator.conf")))
-            .Replace("server 127.0.0.1:8000;", $"server 127.0.0.1:{coordinator.BaseAddress.Port};", StringComparison.Ordinal)
+            .Replace("server 127.0.0.1:8000;", $"server 127.0.0.1:{coordinator.BaseAddress.Port};",
+                StringComparison.Ordinal)
             .Replace("listen 80;", $"listen 127.0.0.1:{port};", StringComparison.Ordinal)
             .Replace("listen [::]:80;", "", StringComparison.Ordinal);
         var config = Path.Combine(directory.Path, "nginx.conf");

@@ -90,7 +90,8 @@ public sealed class EdgeProtectionTests
 
         Assert.Equal(HttpStatusCode.NoContent, allowed.StatusCode);
         Assert.Equal("https://app.example.com", Single(allowed, "Access-Control-Allow-Origin"));
-        Assert.Contains("X-Api-Key", Single(allowed, "Access-Control-Allow-Headers"), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("X-Api-Key", Single(allowed, "Access-Control-Allow-Headers"),
+            StringComparison.OrdinalIgnoreCase);
         Assert.False(refused.Headers.Contains("Access-Control-Allow-Origin"));
         Assert.Equal("http://localhost:3000", Single(simple, "Access-Control-Allow-Origin"));
         Assert.Contains("X-Request-Id", Single(simple, "Access-Control-Expose-Headers"), StringComparison.Ordinal);

@@ -52,7 +52,8 @@ public sealed class MetricsTests
             ("method", "GET"), ("route", "/v1/client/jobs/{jobId}/status"), ("status", "200")));
         Assert.Equal(1, metrics.Value("aitbc_http_requests_total",
             ("method", "GET"), ("route", "/v1/client/jobs/{jobId}/status"), ("status", "404")));
-        Assert.DoesNotContain(metrics.Samples, s => s.Labels.Values.Any(v => v.Contains("job_", StringComparison.Ordinal)));
+        Assert.DoesNotContain(metrics.Samples,
+            s => s.Labels.Values.Any(v => v.Contains("job_", StringComparison.Ordinal)));
         Assert.True(metrics.Value("aitbc_http_request_duration_seconds_count",
             ("method", "POST"), ("route", "/v1/client/jobs")) >= 4);
     }
@@ -68,7 +69,8 @@ public sealed class MetricsTests
         using var client = coordinator.Client();
         using var miner = coordinator.Miner(coordinator.Keys[2]);
         await miner.RegisterAsync();
-        var jobId = await client.SubmitIdAsync(new { job_type = "llm_inference", parameters = new { }, max_attempts = 1 });
+        var jobId = await client.SubmitIdAsync(
+            new { job_type = "llm_inference", parameters = new { }, max_attempts = 1 });
         Assert.Single(await miner.TakeAsync());
 
         await client.WaitForStateAsync(jobId, "failed");

@@ -32,7 +32,8 @@ public sealed class ProcessTests
             var jobId = (await submitted.ExpectAsync(HttpStatusCode.Created)).Str("job_id");
             leaseToken = Assert.Single(await miner.TakeAsync()).Str("lease_token");
             (await miner.CompleteAsync(jobId, leaseToken)).Dispose();
-            using var created = await admin.PostJsonAsync("/v1/admin/api-keys", new { name = "n", roles = new[] { "client" } });
+            using var created = await admin.PostJsonAsync(
+                "/v1/admin/api-keys", new { name = "n", roles = new[] { "client" } });
             createdKey = (await created.ExpectAsync(HttpStatusCode.Created)).Str("key");
             using var withCreated = new TestClient(coordinator.CreateClient(createdKey));
             await withCreated.SubmitIdAsync();
@@ -80,7 +81,12 @@ public sealed class ProcessTests
             using var scraper = first.CreateClient();
             await miner.RegisterAsync(models: ["llama3"]);
             await idle.RegisterAsync(models: ["mistral"]);
-            var llama = new { job_type = "llm_inference", parameters = new { }, requirements = new { models = new[] { "llama3" } } };
+            var llama = new
+            {
+                job_type = "llm_inference",
+                parameters = new { },
+                requirements = new { models = new[] { "llama3" } },
+            };
             runningJob = await client.SubmitIdAsync(llama);
             leaseToken = Assert.Single(await miner.TakeAsync()).Str("lease_token");
 
@@ -142,7 +148,8 @@ public sealed class ProcessTests
         string? cursor = null;
         do
         {
-            using var page = await client2.Http.GetAsync($"/v1/client/jobs?limit=200{(cursor is null ? "" : $"&cursor={cursor}")}");
+            var after = cursor is null ? "" : $"&cursor={cursor}";
+            using var page = await client2.Http.GetAsync($"/v1/client/jobs?limit=200{after}");
             var body = await page.ExpectAsync(HttpStatusCode.OK);
             stored.AddRange(body["items"]!.AsArray().Select(j => j!.Str("job_id")));
             cursor = body["next_cursor"]?.GetValue<string>();

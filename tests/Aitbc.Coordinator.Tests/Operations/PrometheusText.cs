@@ -59,7 +59,9 @@ public sealed partial class PrometheusText
             .Select(s => (double?)s.Value)
             .SingleOrDefault();
 
-    [GeneratedRegex("""^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>([^"}]|"(\\.|[^"\\])*")*)\})? (?<value>\S+)( -?\d+)?$""")]
+    // name{label="value",...} value [timestamp]; a label value may hold any character, escaped quotes included.
+    [GeneratedRegex(
+        """^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>([^"}]|"(\\.|[^"\\])*")*)\})? (?<value>\S+)( -?\d+)?$""")]
     private static partial Regex Sample();
 
     [GeneratedRegex("""(?<key>[a-zA-Z_][a-zA-Z0-9_]*)="(?<value>(\\.|[^"\\])*)",?""")]
