@@ -224,6 +224,9 @@ public sealed class AdminApiTests
         Assert.Equal(2, retaken["attempt"]!.GetValue<int>());
         using var again = await admin.PostAsync($"/v1/admin/miners/{minerId}/block", null);
         await again.ExpectAsync(HttpStatusCode.OK);
+        using var scrape = await admin.GetAsync("/metrics");
+        var metrics = Operations.PrometheusText.Parse(await scrape.Content.ReadAsStringAsync());
+        Assert.Equal(1, metrics.Value("aitbc_leases_expired_total", ("reason", "miner_blocked")));
 
         using var unblock = await admin.PostAsync($"/v1/admin/miners/{minerId}/unblock", null);
         Assert.False((await unblock.ExpectAsync(HttpStatusCode.OK))["blocked"]!.GetValue<bool>());
