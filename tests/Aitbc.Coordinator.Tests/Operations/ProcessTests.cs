@@ -169,6 +169,10 @@ public sealed class ProcessTests
         ["API_KEYS"] = $"{prefix}-client-key-0001,{prefix}-miner-key-0001,{prefix}-idle-key-0001",
         ["ADMIN_API_KEYS"] = $"{prefix}-admin-key-0001",
         ["SECRET_KEY"] = $"{prefix}-secret-key-0123456789",
+
+        // A slow, loaded machine must not let the lease run out between the two processes.
+        ["LEASE_SECONDS"] = "3600",
+        ["HEARTBEAT_TIMEOUT_SECONDS"] = "3600",
     };
 
     private static async Task<double> InFlightAsync(HttpClient http)
