@@ -1,3 +1,4 @@
+using Aitbc.Coordinator.Admin;
 using Aitbc.Coordinator.Auth;
 using Aitbc.Coordinator.Common;
 using Aitbc.Coordinator.Configuration;
@@ -11,6 +12,8 @@ using Aitbc.Coordinator.Ledger;
 using Aitbc.Coordinator.Miners;
 using Aitbc.Coordinator.Receipts;
 using Aitbc.Coordinator.Users;
+using Aitbc.Coordinator.Observability;
+using Aitbc.Coordinator.Operations;
 
 namespace Aitbc.Coordinator;
 
@@ -36,6 +39,11 @@ internal static partial class CoordinatorApp
             kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(8));
+
+        // Operations: console log format, metrics, client addresses behind proxies, CORS, rate limits.
+        builder.Logging.AddCoordinatorConsole(settings.JsonLogs);
+        builder.Services.AddObservability();
+        builder.Services.AddEdgeProtection(settings);
 
         // Configuration, time and the wire format.
         builder.Services.AddSingleton(settings);
@@ -74,21 +82,27 @@ internal static partial class CoordinatorApp
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        app.UseForwardedClientAddress();
+        app.UseRequestTelemetry();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();
+        app.UseCorsWhenConfigured();
         app.UseBodyLimits();
         app.UseAuthentication();
+        app.UseRateLimiter();
         app.UseAuthorization();
 
         app.MapApiDocs();
         app.MapHealth();
+        app.MapMetricsEndpoint();
         app.MapClientJobs();
         app.MapMiners();
         app.MapReceipts();
         app.MapUsers();
         app.MapLedger();
         app.MapExchange();
+        app.MapAdmin();
         return app;
     }
 
@@ -111,6 +125,11 @@ internal static partial class CoordinatorApp
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args is [HealthProbe.Command])
+        {
+            return await HealthProbe.RunAsync();
+        }
+
         WebApplication app;
         try
         {

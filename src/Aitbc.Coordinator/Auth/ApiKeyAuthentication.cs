@@ -17,6 +17,7 @@ internal sealed class ApiKeyAuthentication(
 {
     public const string SchemeName = "ApiKey";
     public const string Header = "X-Api-Key";
+    private static readonly object BlockedMarker = new();
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -37,6 +38,12 @@ internal sealed class ApiKeyAuthentication(
             return AuthenticateResult.Fail("The API key is not valid.");
         }
 
+        if (caller.Blocked)
+        {
+            Context.Items[BlockedMarker] = caller.KeyId;
+            return AuthenticateResult.Fail("The key's miner is blocked.");
+        }
+
         Context.Items[typeof(Caller)] = caller;
         var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, caller.KeyId) };
         foreach (var role in Enum.GetValues<ApiKeyRoles>())
@@ -53,6 +60,14 @@ internal sealed class ApiKeyAuthentication(
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (Context.Items.ContainsKey(BlockedMarker))
+        {
+            // A known key whose miner an operator blocked: not a bad credential, so 403 and no challenge.
+            Response.StatusCode = StatusCodes.Status403Forbidden;
+            await WriteAsync(403, "miner_blocked", "An operator blocked the miner of this API key.");
+            return;
+        }
+
         var presented = Request.Headers.ContainsKey(Header);
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = $"{SchemeName} header=\"{Header}\"";

@@ -5,7 +5,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Aitbc.Coordinator.Auth;
 
 /// <summary>Who is calling: resolved from the <c>X-Api-Key</c> header by <see cref="ApiKeyAuthentication"/>.</summary>
-internal sealed record Caller(string KeyId, string OwnerId, string? UserId, ApiKeyRoles Roles)
+/// <remarks><see cref="Blocked"/>: the key's miner was blocked by an operator, so the key is refused (403).</remarks>
+internal sealed record Caller(string KeyId, string OwnerId, string? UserId, ApiKeyRoles Roles, bool Blocked = false)
 {
     public bool Has(ApiKeyRoles role) => (Roles & role) == role;
 
@@ -31,6 +32,7 @@ internal sealed partial class ApiKeyStore(
 
     private readonly ConcurrentDictionary<string, (Caller? Caller, DateTime Until)> _cache = new();
     private readonly ConcurrentDictionary<string, DateTime> _lastUsedWritten = new();
+    private long _generation;
 
     public async Task<Caller?> FindAsync(string presented, CancellationToken cancel)
     {
@@ -41,15 +43,23 @@ internal sealed partial class ApiKeyStore(
             return Touch(cached.Caller, now);
         }
 
+        var generation = Interlocked.Read(ref _generation);
         await using var db = await contexts.CreateDbContextAsync(cancel);
         var key = await db.ApiKeys.AsNoTracking()
             .Where(k => k.Hash == hash && k.RevokedAt == null)
-            .Select(k => new { k.Id, k.Hash, k.UserId, k.Roles })
+            .Select(k => new
+            {
+                k.Id,
+                k.Hash,
+                k.UserId,
+                k.Roles,
+                Blocked = db.Miners.Any(m => m.ApiKeyId == k.Id && m.Blocked),
+            })
             .FirstOrDefaultAsync(cancel);
 
         // The index found the row by hash; the constant-time check keeps the final comparison free of timing.
         var caller = key is not null && KeyHasher.SameHash(key.Hash, hash)
-            ? new Caller(key.Id, key.UserId ?? key.Id, key.UserId, key.Roles)
+            ? new Caller(key.Id, key.UserId ?? key.Id, key.UserId, key.Roles, key.Blocked)
             : null;
         if (_cache.Count >= MaxCached)
         {
@@ -57,13 +67,23 @@ internal sealed partial class ApiKeyStore(
             _cache.Clear();
         }
 
-        _cache[hash] = (caller, now + CacheTime);
+        var entry = (caller, now + CacheTime);
+        _cache[hash] = entry;
+
+        // An invalidation during the read means the row may predate a revocation or block: it answers this request,
+        // but stays out of the cache, where it would outlive the invalidation.
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            _cache.TryRemove(new KeyValuePair<string, (Caller?, DateTime)>(hash, entry));
+        }
+
         return Touch(caller, now);
     }
 
     /// <summary>Forgets cached answers for a key that was just revoked, blocked or changed.</summary>
     public void Invalidate(string keyId)
     {
+        Interlocked.Increment(ref _generation);
         foreach (var entry in _cache)
         {
             if (entry.Value.Caller?.KeyId == keyId)

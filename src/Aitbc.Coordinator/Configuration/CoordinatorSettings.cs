@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using Aitbc.Coordinator.Data;
 using Aitbc.Coordinator.Exchange;
 
@@ -45,6 +46,17 @@ internal sealed record CoordinatorSettings
     /// <summary>Buying AITBC with Bitcoin: addresses, rate, chain watcher (see Exchange/ExchangeSettings.cs).</summary>
     public ExchangeSettings Exchange { get; init; } = ExchangeSettings.Disabled;
 
+    /// <summary>Requests per minute per principal (or per client address without one); 0 turns limits off.</summary>
+    public int RateLimitPerMinute { get; init; } = 1200;
+
+    /// <summary>Proxies whose X-Forwarded-For is believed; nobody's by default.</summary>
+    public IReadOnlyList<IPNetwork> TrustedProxies { get; init; } = [];
+
+    /// <summary>Origins browsers may call the API from; "*" alone means any (never with credentials).</summary>
+    public IReadOnlyList<string> AllowOrigins { get; init; } = [];
+
+    public bool JsonLogs { get; init; }
+
     public static CoordinatorSettings Load(IConfiguration config)
     {
         var reader = new Reader(config);
@@ -64,6 +76,10 @@ internal sealed record CoordinatorSettings
             SweepInterval = reader.Seconds("SWEEP_INTERVAL_SECONDS", 1, max: 60),
             BitcoinNetwork = reader.OneOf("BITCOIN_NETWORK", "testnet", ["mainnet", "testnet", "signet", "regtest"]),
             SessionTtl = TimeSpan.FromHours(reader.Integer("SESSION_TTL_HOURS", 24, min: 1, max: 24 * 365)),
+            RateLimitPerMinute = reader.Integer("RATE_LIMIT_PER_MINUTE", 1200, min: 0, max: 1_000_000),
+            TrustedProxies = reader.Networks("TRUSTED_PROXIES"),
+            AllowOrigins = reader.Origins("ALLOW_ORIGINS"),
+            JsonLogs = reader.Choice("LOG_FORMAT", "text", ["text", "json"]) == "json",
         };
 
         if (settings.HeartbeatTimeout <= settings.HeartbeatInterval)
@@ -171,6 +187,67 @@ internal sealed record CoordinatorSettings
 
             return Convert.FromHexString(value);
         }
+
+        public string Choice(string name, string fallback, IReadOnlyList<string> allowed)
+        {
+            var value = Raw(name)?.ToLowerInvariant() ?? fallback;
+            return allowed.Contains(value)
+                ? value
+                : throw new SettingsException($"{name} must be one of {string.Join(", ", allowed)}, not '{value}'.");
+        }
+
+        /// <summary>Comma-separated addresses or CIDR networks: <c>127.0.0.1, 10.0.0.0/8, ::1</c>.</summary>
+        public IReadOnlyList<IPNetwork> Networks(string name)
+        {
+            var networks = new List<IPNetwork>();
+            foreach (var item in List(name))
+            {
+                if (IPNetwork.TryParse(item, out var network))
+                {
+                    networks.Add(network);
+                }
+                else if (IPAddress.TryParse(item, out var address))
+                {
+                    networks.Add(new IPNetwork(address, address.GetAddressBytes().Length * 8));
+                }
+                else
+                {
+                    throw new SettingsException($"{name}: '{item}' is not an IP address or a CIDR network.");
+                }
+            }
+
+            return networks;
+        }
+
+        /// <summary>Comma-separated origins (<c>https://app.example.com</c>), or <c>*</c> alone.</summary>
+        public IReadOnlyList<string> Origins(string name)
+        {
+            var origins = List(name);
+            if (origins.Contains("*"))
+            {
+                return origins.Count == 1
+                    ? origins
+                    : throw new SettingsException(
+                        $"{name}: '*' allows every origin and cannot be combined with others.");
+            }
+
+            foreach (var origin in origins)
+            {
+                if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")
+                    || uri.PathAndQuery != "/" || origin.EndsWith('/'))
+                {
+                    throw new SettingsException(
+                        $"{name}: '{origin}' is not an origin; write scheme://host[:port], as in "
+                        + "https://app.example.com.");
+                }
+            }
+
+            return origins;
+        }
+
+        private List<string> List(string name) =>
+            Raw(name)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList()
+            ?? [];
 
         public IReadOnlyList<string> KeyList(string name)
         {

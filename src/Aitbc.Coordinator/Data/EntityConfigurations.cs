@@ -35,6 +35,9 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         job.HasIndex(j => j.MinerId, "ix_jobs_miner").HasFilter("state = 'running'");
         job.HasIndex(j => j.ExpiresAt, "ix_jobs_expiry").HasFilter("state IN ('queued', 'running')");
         job.HasIndex(j => new { j.ClientId, j.Seq }, "ix_jobs_client");
+
+        // Operator statistics look at the jobs that finished in the last minutes.
+        job.HasIndex(j => j.CompletedAt, "ix_jobs_completed");
         job.HasIndex(j => new { j.ClientId, j.IdempotencyKey }, "ix_jobs_idempotency")
             .IsUnique()
             .HasFilter("idempotency_key IS NOT NULL");
@@ -60,6 +63,7 @@ internal sealed class JobAttemptConfiguration : IEntityTypeConfiguration<JobAtte
         attempt.Property(a => a.MinerId).HasMaxLength(40);
         attempt.Property(a => a.LeaseToken).HasMaxLength(64);
         attempt.HasOne<Job>().WithMany().HasForeignKey(a => a.JobSeq).OnDelete(DeleteBehavior.Cascade);
+        attempt.HasIndex(a => a.StartedAt, "ix_job_attempts_started");
     }
 }
 

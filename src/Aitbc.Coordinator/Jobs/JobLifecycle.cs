@@ -5,6 +5,7 @@ using Aitbc.Coordinator.Data;
 using Aitbc.Coordinator.Ledger;
 using Aitbc.Coordinator.Miners;
 using Aitbc.Coordinator.Receipts;
+using Aitbc.Coordinator.Observability;
 using Microsoft.EntityFrameworkCore;
 
 namespace Aitbc.Coordinator.Jobs;
@@ -20,6 +21,7 @@ internal sealed partial class JobLifecycle(
     JobSignals signals,
     ReceiptIssuer receipts,
     Bookkeeper books,
+    CoordinatorMetrics metrics,
     ILogger<JobLifecycle> logger)
 {
     public async Task<SubmitOutcome> SubmitAsync(WriteScope scope, NewJob request)
@@ -71,6 +73,7 @@ internal sealed partial class JobLifecycle(
         db.Jobs.Add(job);
         await db.SaveChangesAsync();
         signals.Queued(scope);
+        scope.OnCommitted(metrics.JobSubmitted);
         return new SubmitOutcome(job, Replayed: false);
     }
 
@@ -86,7 +89,7 @@ internal sealed partial class JobLifecycle(
             .OrderBy(j => j.StartedAt)
             .ToListAsync();
         var free = miner.MaxConcurrency - held.Count;
-        if (free <= 0 || miner.Status != MinerStatus.Online || miner.Blocked)
+        if (free <= 0 || miner.Status != MinerStatus.Online || miner.Blocked || miner.DrainedByOperator)
         {
             return held;
         }
@@ -131,7 +134,9 @@ internal sealed partial class JobLifecycle(
         await db.SaveChangesAsync();
 
         var ids = leased.Select(j => j.Id).ToList();
+        var waits = leased.Where(j => j.Attempts == 1).Select(j => scope.Now - j.CreatedAt).ToList();
         signals.Changed(scope, ids);
+        scope.OnCommitted(() => waits.ForEach(metrics.JobLeased));
         return [.. held, .. leased.OrderByDescending(j => j.Priority).ThenBy(j => j.Seq)];
     }
 
@@ -258,6 +263,16 @@ internal sealed partial class JobLifecycle(
         {
             signals.Queued(scope);
         }
+        else
+        {
+            var ran = scope.Now - job.StartedAt;
+            scope.OnCommitted(() => metrics.JobFinished(next, ran));
+        }
+
+        if (issued is not null)
+        {
+            scope.OnCommitted(metrics.ReceiptIssued);
+        }
 
         var finished = await db.Jobs.AsNoTracking().FirstAsync(j => j.Seq == job.Seq);
         return new FinishOutcome(FinishStatus.Accepted, finished, issued);
@@ -300,6 +315,7 @@ internal sealed partial class JobLifecycle(
         await books.ReleaseJobAsync(scope, job.Id);
 
         signals.Changed(scope, [jobId]);
+        scope.OnCommitted(() => metrics.JobFinished(JobState.Cancelled));
         var cancelled = await db.Jobs.AsNoTracking().FirstAsync(j => j.Seq == job.Seq);
         return new CancelOutcome(CancelStatus.Cancelled, cancelled);
     }
@@ -347,6 +363,16 @@ internal sealed partial class JobLifecycle(
         return silent.Count;
     }
 
+    /// <summary>Takes back every lease of a miner an operator blocked: its jobs go back to the queue at once.</summary>
+    public async Task<int> ReleaseMinerLeasesAsync(WriteScope scope, string minerId)
+    {
+        var leases = await scope.Db.Jobs.AsNoTracking()
+            .Where(j => j.State == JobState.Running && j.MinerId == minerId)
+            .Select(j => new LeaseRef(j.Seq, j.Id, j.LeaseToken!))
+            .ToListAsync();
+        return await ReleaseLeasesAsync(scope, leases, "miner_blocked", "An operator blocked the miner.");
+    }
+
     /// <summary>Ends queued and running jobs whose time to live has passed.</summary>
     public async Task<int> ExpireJobsAsync(WriteScope scope, int limit)
     {
@@ -376,12 +402,14 @@ internal sealed partial class JobLifecycle(
         }
 
         signals.Changed(scope, expired);
+        scope.OnCommitted(() => expired.ForEach(_ => metrics.JobFinished(JobState.Expired)));
         return expired.Count;
     }
 
     private async Task<int> ReleaseLeasesAsync(WriteScope scope, List<LeaseRef> leases, string code, string message)
     {
         var requeued = 0;
+        var failedCount = 0;
         var changed = new List<string>(leases.Count);
         foreach (var lease in leases)
         {
@@ -414,6 +442,7 @@ internal sealed partial class JobLifecycle(
             {
                 changed.Add(lease.JobId);
                 requeued += back;
+                failedCount += failed;
             }
         }
 
@@ -422,6 +451,14 @@ internal sealed partial class JobLifecycle(
             Log.LeasesReleased(logger, changed.Count, code);
             signals.Changed(scope, changed);
             signals.Queued(scope);
+            scope.OnCommitted(() =>
+            {
+                metrics.LeasesExpired(code, changed.Count);
+                for (var i = 0; i < failedCount; i++)
+                {
+                    metrics.JobFinished(JobState.Failed);
+                }
+            });
         }
 
         return changed.Count;

@@ -39,6 +39,9 @@ internal sealed class Miner
     /// <summary>Set by an operator: the miner's key is refused and it gets no work.</summary>
     public bool Blocked { get; set; }
 
+    /// <summary>Set by an operator: the miner keeps its leases but gets no new work, whatever it reports.</summary>
+    public bool DrainedByOperator { get; set; }
+
     public DateTime RegisteredAt { get; set; }
 
     public DateTime UpdatedAt { get; set; }

@@ -124,7 +124,7 @@ internal static class MinersApi
             miner.MaxConcurrency = request.MaxConcurrency ?? 1;
             miner.PricePerUnit = request.PricePerUnit?.Units ?? 0;
             miner.WalletAddress = request.WalletAddress;
-            miner.Status = MinerStatus.Online;
+            miner.Status = miner.DrainedByOperator ? MinerStatus.Draining : MinerStatus.Online;
             miner.UpdatedAt = scope.Now;
             miner.LastSeenAt = scope.Now;
             await scope.Db.SaveChangesAsync();
@@ -162,15 +162,17 @@ internal static class MinersApi
                 .Where(m => m.ApiKeyId == caller.KeyId)
                 .ExecuteUpdateAsync(set => set
                     .SetProperty(m => m.LastSeenAt, scope.Now)
-                    .SetProperty(m => m.Status, status));
+                    .SetProperty(m => m.Status, m => m.DrainedByOperator ? MinerStatus.Draining : status));
             if (updated == 0)
             {
                 return null;
             }
 
-            var minerId = await scope.Db.Miners.Where(m => m.ApiKeyId == caller.KeyId).Select(m => m.Id).FirstAsync();
-            var cancelled = await lifecycle.ExtendLeasesAsync(scope, minerId, running.Distinct().ToList());
-            return new HeartbeatResponse(cancelled, status);
+            var miner = await scope.Db.Miners.Where(m => m.ApiKeyId == caller.KeyId)
+                .Select(m => new { m.Id, m.Status })
+                .FirstAsync();
+            var cancelled = await lifecycle.ExtendLeasesAsync(scope, miner.Id, running.Distinct().ToList());
+            return new HeartbeatResponse(cancelled, miner.Status);
         });
 
         return outcome is null ? NotRegistered() : TypedResults.Ok(outcome);

@@ -40,19 +40,26 @@ public sealed class CoordinatorProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the binary with <paramref name="environment"/> and waits until /readyz answers 200.</summary>
+    /// <summary>
+    /// Starts the binary (the built one, or <paramref name="binary"/>, such as a published copy) with
+    /// <paramref name="environment"/> and waits until /readyz answers 200.
+    /// </summary>
     public static async Task<CoordinatorProcess> StartAsync(
-        IReadOnlyDictionary<string, string> environment, int? port = null, TimeSpan? readyTimeout = null)
+        IReadOnlyDictionary<string, string> environment,
+        int? port = null,
+        TimeSpan? readyTimeout = null,
+        string? binary = null,
+        string? workingDirectory = null)
     {
         port ??= FreePort();
-        var binary = typeof(CoordinatorApp).Assembly.Location;
+        binary ??= typeof(CoordinatorApp).Assembly.Location;
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { binary },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(binary)!,
+            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(binary)!,
         };
         start.Environment["API_HOST"] = "127.0.0.1";
         start.Environment["API_PORT"] = port.Value.ToString(CultureInfo.InvariantCulture);

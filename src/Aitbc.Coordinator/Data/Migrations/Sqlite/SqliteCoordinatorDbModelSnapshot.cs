@@ -345,6 +345,8 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
 
                     b.HasIndex(new[] { "ClientId", "Seq" }, "ix_jobs_client");
 
+                    b.HasIndex(new[] { "CompletedAt" }, "ix_jobs_completed");
+
                     b.HasIndex(new[] { "ExpiresAt" }, "ix_jobs_expiry")
                         .HasFilter("state IN ('queued', 'running')");
 
@@ -392,6 +394,8 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                         .HasColumnName("started_at");
 
                     b.HasKey("JobSeq", "Attempt");
+
+                    b.HasIndex(new[] { "StartedAt" }, "ix_job_attempts_started");
 
                     b.ToTable("job_attempts", (string)null);
                 });
@@ -599,6 +603,10 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT")
                         .HasColumnName("capabilities");
+
+                    b.Property<bool>("DrainedByOperator")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("drained_by_operator");
 
                     b.Property<string>("Gpus")
                         .IsRequired()

@@ -183,6 +183,7 @@ namespace Aitbc.Coordinator.Data.Migrations.Postgres
                     wallet_address = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
                     status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     blocked = table.Column<bool>(type: "boolean", nullable: false),
+                    drained_by_operator = table.Column<bool>(type: "boolean", nullable: false),
                     registered_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     updated_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     last_seen_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
@@ -414,6 +415,11 @@ namespace Aitbc.Coordinator.Data.Migrations.Postgres
                 columns: new[] { "user_id", "created_at" });
 
             migrationBuilder.CreateIndex(
+                name: "ix_job_attempts_started",
+                table: "job_attempts",
+                column: "started_at");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_jobs_id",
                 table: "jobs",
                 column: "id",
@@ -423,6 +429,11 @@ namespace Aitbc.Coordinator.Data.Migrations.Postgres
                 name: "ix_jobs_client",
                 table: "jobs",
                 columns: new[] { "client_id", "seq" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_jobs_completed",
+                table: "jobs",
+                column: "completed_at");
 
             migrationBuilder.CreateIndex(
                 name: "ix_jobs_expiry",

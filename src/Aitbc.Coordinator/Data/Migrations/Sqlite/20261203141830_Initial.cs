@@ -182,6 +182,7 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                     wallet_address = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
                     status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
                     blocked = table.Column<bool>(type: "INTEGER", nullable: false),
+                    drained_by_operator = table.Column<bool>(type: "INTEGER", nullable: false),
                     registered_at = table.Column<DateTime>(type: "TEXT", nullable: false),
                     updated_at = table.Column<DateTime>(type: "TEXT", nullable: false),
                     last_seen_at = table.Column<DateTime>(type: "TEXT", nullable: false)
@@ -413,6 +414,11 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                 columns: new[] { "user_id", "created_at" });
 
             migrationBuilder.CreateIndex(
+                name: "ix_job_attempts_started",
+                table: "job_attempts",
+                column: "started_at");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_jobs_id",
                 table: "jobs",
                 column: "id",
@@ -422,6 +428,11 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                 name: "ix_jobs_client",
                 table: "jobs",
                 columns: new[] { "client_id", "seq" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_jobs_completed",
+                table: "jobs",
+                column: "completed_at");
 
             migrationBuilder.CreateIndex(
                 name: "ix_jobs_expiry",

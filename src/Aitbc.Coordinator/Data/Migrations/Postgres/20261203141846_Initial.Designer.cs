@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Aitbc.Coordinator.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresCoordinatorDb))]
-    [Migration("20261203141624_Initial")]
+    [Migration("20261203141846_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -355,6 +355,8 @@ namespace Aitbc.Coordinator.Data.Migrations.Postgres
 
                     b.HasIndex(new[] { "ClientId", "Seq" }, "ix_jobs_client");
 
+                    b.HasIndex(new[] { "CompletedAt" }, "ix_jobs_completed");
+
                     b.HasIndex(new[] { "ExpiresAt" }, "ix_jobs_expiry")
                         .HasFilter("state IN ('queued', 'running')");
 
@@ -402,6 +404,8 @@ namespace Aitbc.Coordinator.Data.Migrations.Postgres
                         .HasColumnName("started_at");
 
                     b.HasKey("JobSeq", "Attempt");
+
+                    b.HasIndex(new[] { "StartedAt" }, "ix_job_attempts_started");
 
                     b.ToTable("job_attempts", (string)null);
                 });
@@ -615,6 +619,10 @@ namespace Aitbc.Coordinator.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("capabilities");
+
+                    b.Property<bool>("DrainedByOperator")
+                        .HasColumnType("boolean")
+                        .HasColumnName("drained_by_operator");
 
                     b.Property<string>("Gpus")
                         .IsRequired()
