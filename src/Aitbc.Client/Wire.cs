@@ -17,6 +17,7 @@ public static class Wire
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         };
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        options.Converters.Add(new UtcTimeConverter());
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }
@@ -52,7 +53,16 @@ public sealed class AitbcAmountConverter : JsonConverter<decimal>
                 "An AITBC amount is not negative and has at most 8 decimal places.");
         }
 
-        var text = value.ToString("0.########", CultureInfo.InvariantCulture);
-        return text;
+        return value.ToString("0.########", CultureInfo.InvariantCulture);
     }
+}
+
+/// <summary>Times are written as the Coordinator writes them: UTC, ISO 8601, with a <c>Z</c>.</summary>
+public sealed class UtcTimeConverter : JsonConverter<DateTimeOffset>
+{
+    public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.GetDateTimeOffset().ToUniversalTime();
+
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
 }
