@@ -17,7 +17,8 @@ internal static class AitbcCli
         root.Subcommands.Add(MinerCommands.Create(globals));
         root.Subcommands.Add(BenchCommand.Create(globals));
 
-        var parsed = root.Parse(args);
+        // @file is ours (--params @file), not a response file of arguments.
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0)
         {
             var json = parsed.GetValue(globals.Json);
