@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Aitbc.Client;
-using Spectre.Console;
 
 namespace Aitbc.Cli;
 
@@ -28,7 +27,7 @@ internal sealed class Output(bool json)
     {
         if (!Json)
         {
-            AnsiConsole.MarkupLine(Markup.Escape(text));
+            Console.Out.WriteLine(text);
         }
     }
 

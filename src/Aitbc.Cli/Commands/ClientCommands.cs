@@ -199,7 +199,8 @@ internal static class ClientCommands
         {
             if (job.State == JobState.Completed && job.Result is { } result)
             {
-                AnsiConsole.WriteLine(Output.Pretty(result));
+                // Plain text, not Spectre's: a result must never be wrapped to the terminal's width.
+                Console.Out.WriteLine(Output.Pretty(result));
             }
         });
         if (job.State == JobState.Completed)

@@ -88,7 +88,6 @@ internal sealed class MinerHost(AitbcClient api, IJobRunner runner, RegisterMine
     private async Task DrainAsync(CancellationToken abort)
     {
         _draining = true;
-        log.Draining(_running.Count);
         try
         {
             await api.Miner.HeartbeatAsync(MinerStatus.Draining, [.. _running.Keys], abort);
@@ -101,6 +100,9 @@ internal sealed class MinerHost(AitbcClient api, IJobRunner runner, RegisterMine
         {
             log.Trouble("announce draining", e.Message, 1);
         }
+
+        // Said only once the Coordinator knows, so that whoever reads it can rely on no new work arriving.
+        log.Draining(_running.Count);
 
         while (!_running.IsEmpty)
         {
