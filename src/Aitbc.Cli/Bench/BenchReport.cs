@@ -18,7 +18,7 @@ internal sealed record BenchReport
 
     public required Latencies LatencyMs { get; init; }
 
-    /// <summary>Failed calls by problem code (or network_error), over every client and miner call.</summary>
+    /// <summary>Failed calls as operation/code (<c>take/network_error</c>), over every client and miner call.</summary>
     public required IReadOnlyDictionary<string, long> Errors { get; init; }
 
     /// <summary>The Coordinator's memory, when its pid was given.</summary>

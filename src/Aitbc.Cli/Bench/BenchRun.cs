@@ -129,7 +129,7 @@ internal sealed class BenchRun(BenchSettings settings)
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    CountError(e);
+                    CountError("fill", e);
                 }
 
                 progress?.Set(Interlocked.Increment(ref done));
@@ -156,7 +156,7 @@ internal sealed class BenchRun(BenchSettings settings)
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 Interlocked.Increment(ref _submitErrors);
-                CountError(e);
+                CountError("submit", e);
             }
         }
     }
@@ -176,7 +176,8 @@ internal sealed class BenchRun(BenchSettings settings)
             }
             catch (Exception e)
             {
-                CountError(e);
+                CountError("take", e);
+                await PauseAsync(stop);
                 continue;
             }
 
@@ -205,7 +206,7 @@ internal sealed class BenchRun(BenchSettings settings)
                 }
                 catch (Exception e)
                 {
-                    CountError(e);
+                    CountError("result", e);
                 }
             }
         }
@@ -226,7 +227,7 @@ internal sealed class BenchRun(BenchSettings settings)
             }
             catch (Exception e)
             {
-                CountError(e);
+                CountError("heartbeat", e);
             }
         }
     }
@@ -309,7 +310,8 @@ internal sealed class BenchRun(BenchSettings settings)
         && job.Parameters.TryGetProperty("run", out var run) && run.ValueKind == JsonValueKind.String
         && run.GetString() == _run;
 
-    private void CountError(Exception e)
+    /// <summary>Counts a failed call as <c>operation/code</c>, as in <c>take/network_error</c>.</summary>
+    private void CountError(string operation, Exception e)
     {
         var code = e switch
         {
@@ -317,7 +319,19 @@ internal sealed class BenchRun(BenchSettings settings)
             AitbcNetworkException => "network_error",
             _ => e.GetType().Name,
         };
-        _errors.AddOrUpdate(code, 1, (_, count) => count + 1);
+        _errors.AddOrUpdate($"{operation}/{code}", 1, (_, count) => count + 1);
+    }
+
+    /// <summary>A short pause after a failed take, so an unreachable server is not hammered.</summary>
+    private static async Task PauseAsync(CancellationToken stop)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
     }
 
     private static double Ms(long from, long to) => Math.Round(Stopwatch.GetElapsedTime(from, to).TotalMilliseconds, 3);
