@@ -85,5 +85,7 @@ internal static class CommandRunner
     }
 
     public static IReadOnlyList<string> SplitList(string? text) =>
-        text is null ? [] : [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+        text is null
+            ? []
+            : [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
 }

@@ -91,7 +91,8 @@ internal sealed class ApiTransport(HttpClient http, Uri baseAddress, string? api
         }
     }
 
-    private static async Task<AitbcApiException> ToExceptionAsync(HttpResponseMessage response, CancellationToken cancel)
+    private static async Task<AitbcApiException> ToExceptionAsync(
+        HttpResponseMessage response, CancellationToken cancel)
     {
         var status = (int)response.StatusCode;
         var text = await response.Content.ReadAsStringAsync(cancel).ConfigureAwait(false);

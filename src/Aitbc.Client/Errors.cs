@@ -16,7 +16,7 @@ public class AitbcApiException(int status, string code, string detail)
     public bool IsServerError => Status >= 500;
 }
 
-/// <summary>400, 413 or 422: the request was wrong; <see cref="Errors"/> names the fields, when the server did.</summary>
+/// <summary>400, 413 or 422: the request was wrong; <see cref="Errors"/> names the fields, if any.</summary>
 public sealed class AitbcValidationException(
     int status, string code, string detail, IReadOnlyDictionary<string, string[]> errors)
     : AitbcApiException(status, code, detail)
@@ -32,7 +32,7 @@ public sealed class AitbcAuthException(int status, string code, string detail)
 public sealed class AitbcNotFoundException(int status, string code, string detail)
     : AitbcApiException(status, code, detail);
 
-/// <summary>409: the object is in a state that forbids the call (<c>job_finished</c>, <c>lease_expired</c>…).</summary>
+/// <summary>409: the object's state forbids the call (<c>job_finished</c>, <c>lease_expired</c>…).</summary>
 public sealed class AitbcConflictException(int status, string code, string detail)
     : AitbcApiException(status, code, detail);
 

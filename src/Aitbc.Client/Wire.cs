@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 
 namespace Aitbc.Client;
 
-/// <summary>The Coordinator's wire format: snake_case names and enum values, AITBC amounts as decimal strings.</summary>
+/// <summary>The Coordinator's wire format: snake_case names and enum values, AITBC amounts as strings.</summary>
 public static class Wire
 {
     public static JsonSerializerOptions Options { get; } = Create();
@@ -64,5 +64,6 @@ public sealed class UtcTimeConverter : JsonConverter<DateTimeOffset>
         reader.GetDateTimeOffset().ToUniversalTime();
 
     public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+        writer.WriteStringValue(
+            value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
 }

@@ -45,7 +45,8 @@ public sealed class BenchTests
         foreach (var key in keys.Take(2))
         {
             using var client = coordinator.Client(key);
-            completed.UnionWith((await ListAsync(client, "?job_type=bench_echo&state=completed")).Select(j => j.Str("job_id")));
+            var done = await ListAsync(client, "?job_type=bench_echo&state=completed");
+            completed.UnionWith(done.Select(j => j.Str("job_id")));
             Assert.Empty(await ListAsync(client, "?job_type=bench_echo&state=running"));
             Assert.Empty(await ListAsync(client, "?job_type=bench_echo&state=queued"));
             filler += (await ListAsync(client, "?job_type=bench_fill&state=queued")).Count;

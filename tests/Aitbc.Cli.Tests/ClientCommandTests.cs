@@ -88,7 +88,8 @@ public sealed class ClientCommandTests
         Assert.DoesNotContain(wrongKey, unauthorized.Stderr, StringComparison.Ordinal);
         Assert.Single(unauthorized.Stderr.Split('\n'));
 
-        var invalid = await CliProcess.RunAsync(coordinator, key, "client", "submit", "--type", "x", "--priority", "12");
+        var invalid = await CliProcess.RunAsync(coordinator, key,
+            "client", "submit", "--type", "x", "--priority", "12");
         Assert.Equal(4, invalid.ExitCode);
         Assert.Contains("priority", invalid.Stderr, StringComparison.Ordinal);
         Assert.Contains("validation_failed", invalid.Stderr, StringComparison.Ordinal);
@@ -99,7 +100,8 @@ public sealed class ClientCommandTests
             await CliProcess.RunAsync(coordinator, key, "client", "submit"),
             await CliProcess.RunAsync(coordinator, key, "client", "submit", "--type", "x", "--params", "{bad"),
             await CliProcess.RunAsync(coordinator, key, "client", "submit", "--type", "x", "--params", "[1]"),
-            await CliProcess.RunAsync(coordinator, key, "client", "submit", "--type", "x", "--max-price", "0.123456789"),
+            await CliProcess.RunAsync(coordinator, key,
+                "client", "submit", "--type", "x", "--max-price", "0.123456789"),
             await CliProcess.RunAsync(coordinator, key, "client", "status", "job_x", "--wait", "61"),
             await CliProcess.RunAsync(coordinator, key, "client", "frobnicate"),
             await CliProcess.RunAsync(coordinator, key, "miner", "run", "--runner", "exec"),

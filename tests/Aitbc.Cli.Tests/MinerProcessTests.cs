@@ -11,7 +11,8 @@ public sealed class MinerProcessTests
     public async Task SubmitWithWaitIsFinishedByAnEchoMinerProcess()
     {
         await using var coordinator = await TestCoordinator.StartAsync();
-        await using var miner = CliProcess.Start(coordinator, coordinator.Keys[2], ["miner", "run", "--runner", "echo"]);
+        await using var miner = CliProcess.Start(coordinator, coordinator.Keys[2],
+            ["miner", "run", "--runner", "echo"]);
         await miner.WaitForLineAsync(line => line.Contains("registered as mnr_", StringComparison.Ordinal));
 
         var submitted = await CliProcess.RunAsync(coordinator, coordinator.ClientKey,

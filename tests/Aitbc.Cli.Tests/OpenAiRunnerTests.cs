@@ -121,6 +121,7 @@ public sealed class OpenAiRunnerTests
 
                 var messages = body["messages"]!.AsArray();
                 var last = messages[^1]!["content"]!.GetValue<string>();
+                var words = last.Split(' ').Length;
                 return Results.Json(new
                 {
                     id = "chatcmpl-1",
@@ -128,9 +129,14 @@ public sealed class OpenAiRunnerTests
                     model = name,
                     choices = new[]
                     {
-                        new { index = 0, message = new { role = "assistant", content = $"echo: {last}" }, finish_reason = "stop" },
+                        new
+                        {
+                            index = 0,
+                            message = new { role = "assistant", content = $"echo: {last}" },
+                            finish_reason = "stop",
+                        },
                     },
-                    usage = new { prompt_tokens = last.Split(' ').Length, completion_tokens = 3, total_tokens = last.Split(' ').Length + 3 },
+                    usage = new { prompt_tokens = words, completion_tokens = 3, total_tokens = words + 3 },
                 });
             });
             await app.StartAsync();

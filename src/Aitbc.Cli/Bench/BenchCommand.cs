@@ -9,9 +9,21 @@ internal static class BenchCommand
 {
     public static Command Create(GlobalOptions globals)
     {
-        var clients = new Option<int>("--clients") { Description = "Simulated clients.", DefaultValueFactory = _ => 16 };
-        var miners = new Option<int>("--miners") { Description = "Simulated echo miners.", DefaultValueFactory = _ => 16 };
-        var jobs = new Option<int>("--jobs") { Description = "Jobs to submit and finish.", DefaultValueFactory = _ => 1000 };
+        var clients = new Option<int>("--clients") 
+        {
+            Description = "Simulated clients.",
+            DefaultValueFactory = _ => 16,
+        };
+        var miners = new Option<int>("--miners")
+        {
+            Description = "Simulated echo miners.",
+            DefaultValueFactory = _ => 16,
+        };
+        var jobs = new Option<int>("--jobs")
+        {
+            Description = "Jobs to submit and finish.",
+            DefaultValueFactory = _ => 1000,
+        };
         var queued = new Option<int>("--queued")
         {
             Description = "Jobs no miner can take, queued first, so the run measures a deep queue.",
@@ -87,7 +99,8 @@ internal static class BenchCommand
         summary.AddRow("[bold]jobs/s[/]", $"[bold]{report.JobsPerSecond:0.0}[/]");
         if (report.Server is { } server)
         {
-            summary.AddRow("server RSS (peak)", $"{server.RssBytes / 1048576.0:0.0} MiB ({server.PeakRssBytes / 1048576.0:0.0} MiB)");
+            summary.AddRow("server RSS (peak)",
+                $"{server.RssBytes / 1048576.0:0.0} MiB ({server.PeakRssBytes / 1048576.0:0.0} MiB)");
         }
 
         AnsiConsole.Write(summary);

@@ -27,7 +27,8 @@ internal sealed record BenchReport
 
 /// <summary>Every job the run tried to submit is counted once: requested = submitted + submit_errors, and
 /// submitted = completed + failed + unfinished.</summary>
-internal sealed record JobCounts(long Requested, long Submitted, long SubmitErrors, long Completed, long Failed, long Unfinished);
+internal sealed record JobCounts(
+    long Requested, long Submitted, long SubmitErrors, long Completed, long Failed, long Unfinished);
 
 internal sealed record Latencies(Percentiles Submit, Percentiles Dispatch, Percentiles EndToEnd);
 

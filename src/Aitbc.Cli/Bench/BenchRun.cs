@@ -72,10 +72,8 @@ internal sealed class BenchRun(BenchSettings settings)
 
     public async Task<BenchReport> RunAsync(IBenchProgress? progress, CancellationToken cancel)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2) })
-        {
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+        var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2) };
+        using var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         var clients = settings.ClientKeys.Select(key => new AitbcClient(http, settings.Url, key)).ToList();
         var miners = settings.MinerKeys.Take(settings.Miners).Select(key => new AitbcClient(http, settings.Url, key))
             .ToList();
@@ -232,7 +230,7 @@ internal sealed class BenchRun(BenchSettings settings)
         }
     }
 
-    /// <summary>Until every submitted job has ended, or nothing has ended for a while (the rest are unfinished).</summary>
+    /// <summary>Until every submitted job has ended, or none ended for a while (the rest are unfinished).</summary>
     private async Task WaitUntilFinishedAsync(Task submitting, IBenchProgress? progress, CancellationToken cancel)
     {
         var lastCount = -1L;

@@ -111,7 +111,8 @@ internal static class MinerCommands
                     throw new UsageException("--runner openai needs --endpoint, an http or https address.");
                 }
 
-                return new OpenAiRunner(http, url, model, timeout, Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
+                var key = Environment.GetEnvironmentVariable("OPENAI_API_KEY");
+                return new OpenAiRunner(http, url, model, timeout, key);
             default:
                 return command.Length == 0
                     ? new EchoRunner()

@@ -90,7 +90,8 @@ internal sealed class ExecRunner(IReadOnlyList<string> command, TimeSpan timeout
         }
         catch (JsonException e)
         {
-            return RunOutcome.Failure("invalid_output", $"The command's stdout is not JSON: {e.Message}", false, metrics);
+            return RunOutcome.Failure("invalid_output", $"The command's stdout is not JSON: {e.Message}",
+                retryable: false, metrics);
         }
     }
 

@@ -27,7 +27,8 @@ internal sealed class MinerLog(bool json)
         var ms = (long)took.TotalMilliseconds;
         var text = error is null
             ? $"{jobId} completed in {ms} ms"
-            : $"{jobId} failed ({error.Code}{(error.Retryable ? ", retryable" : "")}): {error.Message}; now {Name(state)}";
+            : $"{jobId} failed ({error.Code}{(error.Retryable ? ", retryable" : "")}): {error.Message}; "
+                + $"now {Name(state)}";
         Write("finished", text, new { JobId = jobId, State = Name(state), Error = error, DurationMs = ms });
     }
 
@@ -35,7 +36,8 @@ internal sealed class MinerLog(bool json)
         Write("stopped", $"{jobId} dropped: {why}", new { JobId = jobId, Reason = why });
 
     public void Draining(int running) =>
-        Write("draining", $"draining: taking no new work, finishing {running} running job(s)", new { Running = running });
+        Write("draining", $"draining: taking no new work, finishing {running} running job(s)",
+            new { Running = running });
 
     public void Drained() => Write("drained", "drained; exiting", new { });
 
@@ -44,7 +46,8 @@ internal sealed class MinerLog(bool json)
         // Once per streak, then every tenth: an outage should not flood the log.
         if (streak == 1 || streak % 10 == 0)
         {
-            Write("trouble", $"cannot {what}: {message} (try {streak})", new { What = what, Detail = message, Streak = streak });
+            Write("trouble", $"cannot {what}: {message} (try {streak})",
+                new { What = what, Detail = message, Streak = streak });
         }
     }
 

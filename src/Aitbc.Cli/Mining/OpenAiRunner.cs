@@ -13,8 +13,8 @@ namespace Aitbc.Cli.Mining;
 /// <c>max_tokens</c> and <c>temperature</c>; the result is the answer's text, the metrics its token counts.
 /// A refusal by the model server (4xx) fails the job for good; an outage (5xx, 429, no answer) is retryable.
 /// </summary>
-internal sealed class OpenAiRunner(HttpClient http, Uri endpoint, string? defaultModel, TimeSpan timeout, string? apiKey)
-    : IJobRunner
+internal sealed class OpenAiRunner(
+    HttpClient http, Uri endpoint, string? defaultModel, TimeSpan timeout, string? apiKey) : IJobRunner
 {
     public const string JobType = "llm_inference";
 
@@ -36,7 +36,10 @@ internal sealed class OpenAiRunner(HttpClient http, Uri endpoint, string? defaul
         var clock = Stopwatch.StartNew();
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         limit.CancelAfter(timeout);
-        using var request = new HttpRequestMessage(HttpMethod.Post, _completions) { Content = JsonContent.Create(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, _completions)
+        {
+            Content = JsonContent.Create(body),
+        };
         if (apiKey is not null)
         {
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
@@ -130,7 +133,8 @@ internal sealed class OpenAiRunner(HttpClient http, Uri endpoint, string? defaul
             var content = choice?["message"]?["content"]?.GetValue<string>();
             if (content is null)
             {
-                return RunOutcome.Failure("invalid_output", "The model server's answer has no choices[0].message.content.",
+                return RunOutcome.Failure("invalid_output",
+                    "The model server's answer has no choices[0].message.content.",
                     retryable: true);
             }
 
@@ -151,7 +155,8 @@ internal sealed class OpenAiRunner(HttpClient http, Uri endpoint, string? defaul
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
-            return RunOutcome.Failure("invalid_output", $"The model server's answer is not what was expected: {e.Message}",
+            return RunOutcome.Failure("invalid_output",
+                $"The model server's answer is not what was expected: {e.Message}",
                 retryable: true);
         }
     }

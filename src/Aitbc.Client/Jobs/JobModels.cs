@@ -121,5 +121,5 @@ public sealed record JobListQuery
     public string? Cursor { get; init; }
 }
 
-/// <summary>A submission's answer; <see cref="Replayed"/> says an Idempotency-Key matched an earlier submission.</summary>
+/// <summary>A submission's answer; <see cref="Replayed"/> says an Idempotency-Key matched an earlier one.</summary>
 public sealed record SubmittedJob(JobStatus Job, bool Replayed);

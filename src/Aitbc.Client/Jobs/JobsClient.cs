@@ -91,7 +91,7 @@ public sealed class JobsClient
         }
     }
 
-    /// <summary>Cancels a queued or running job; a job that has ended throws <see cref="AitbcConflictException"/>.</summary>
+    /// <summary>Cancels a queued or running job; an ended one throws <see cref="AitbcConflictException"/>.</summary>
     public Task<JobStatus> CancelAsync(string jobId, CancellationToken cancel = default) =>
         _transport.SendAsync<JobStatus>(HttpMethod.Post, $"{JobPath(jobId)}/cancel", cancel: cancel);
 

@@ -133,7 +133,8 @@ public sealed class CliProcess : IAsyncDisposable
     /// <summary>Sends SIGTERM, as a service manager stopping the process would.</summary>
     public async Task TerminateAsync()
     {
-        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var pid = _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var kill = Process.Start("kill", ["-TERM", pid]);
         await kill.WaitForExitAsync();
         Assert.Equal(0, kill.ExitCode);
     }
