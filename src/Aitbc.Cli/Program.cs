@@ -1,0 +1,1 @@
+return await Aitbc.Cli.AitbcCli.RunAsync(args);

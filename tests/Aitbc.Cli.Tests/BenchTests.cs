@@ -1,0 +1,89 @@
+using System.Text.Json.Nodes;
+using Aitbc.Cli.Tests.Infrastructure;
+using Aitbc.Coordinator.Tests.Infrastructure;
+
+namespace Aitbc.Cli.Tests;
+
+public sealed class BenchTests
+{
+    [Fact]
+    public async Task BenchReportCountsEverySubmittedJobOnce()
+    {
+        await using var coordinator = await TestCoordinator.StartAsync(keys: 6);
+        var keys = coordinator.Keys;
+
+        var run = await CliProcess.RunAsync(coordinator, keys[0],
+            "bench", "--clients", "4", "--miners", "3", "--jobs", "300", "--queued", "25",
+            "--client-keys", $"{keys[0]},{keys[1]}", "--miner-keys", $"{keys[2]},{keys[3]},{keys[4]}",
+            "--server-pid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--json");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var report = run.Json();
+        var jobs = report["jobs"]!;
+        long Count(string name) => jobs[name]!.GetValue<long>();
+        Assert.Equal(300, Count("requested"));
+        Assert.Equal(Count("requested"), Count("submitted") + Count("submit_errors"));
+        Assert.Equal(Count("submitted"), Count("completed") + Count("failed") + Count("unfinished"));
+        Assert.Equal(300, Count("completed"));
+        Assert.Empty(report["errors"]!.AsObject());
+        Assert.True(report["jobs_per_second"]!.GetValue<double>() > 0);
+        Assert.True(report["server"]!["rss_bytes"]!.GetValue<long>() > 0);
+        foreach (var name in new[] { "submit", "dispatch", "end_to_end" })
+        {
+            var latency = report["latency_ms"]![name]!;
+            Assert.Equal(300, latency["count"]!.GetValue<long>());
+            var (p50, p95, p99, max) = (At(latency, "p50"), At(latency, "p95"), At(latency, "p99"), At(latency, "max"));
+            Assert.True(0 < p50 && p50 <= p95 && p95 <= p99 && p99 <= max, $"{name}: {latency}");
+        }
+
+        Assert.True(At(report["latency_ms"]!["dispatch"]!, "p50") <= At(report["latency_ms"]!["end_to_end"]!, "p50"));
+
+        // The server agrees: 300 echo jobs completed, once each, and the filler still waits.
+        var completed = new HashSet<string>();
+        var filler = 0;
+        foreach (var key in keys.Take(2))
+        {
+            using var client = coordinator.Client(key);
+            var done = await ListAsync(client, "?job_type=bench_echo&state=completed");
+            completed.UnionWith(done.Select(j => j.Str("job_id")));
+            Assert.Empty(await ListAsync(client, "?job_type=bench_echo&state=running"));
+            Assert.Empty(await ListAsync(client, "?job_type=bench_echo&state=queued"));
+            filler += (await ListAsync(client, "?job_type=bench_fill&state=queued")).Count;
+        }
+
+        Assert.Equal(300, completed.Count);
+        Assert.Equal(25, filler);
+    }
+
+    [Fact]
+    public async Task BenchRefusesFewerMinerKeysThanMiners()
+    {
+        await using var coordinator = await TestCoordinator.StartAsync();
+
+        var run = await CliProcess.RunAsync(coordinator, coordinator.ClientKey,
+            "bench", "--miners", "2", "--jobs", "10", "--miner-keys", coordinator.Keys[1]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--miner-keys has 1 for 2 miners", run.Stderr, StringComparison.Ordinal);
+    }
+
+    private static double At(JsonNode node, string name) => node[name]!.GetValue<double>();
+
+    private static async Task<List<JsonNode>> ListAsync(TestClient client, string query)
+    {
+        var items = new List<JsonNode>();
+        string? cursor = null;
+        do
+        {
+            var path = $"/v1/client/jobs{query}&limit=200{(cursor is null ? "" : "&cursor=" + cursor)}";
+            using var response = await client.Http.GetAsync(path);
+            var page = await response.ExpectAsync(System.Net.HttpStatusCode.OK);
+            items.AddRange(page["items"]!.AsArray().Select(j => j!));
+            cursor = page["next_cursor"]?.GetValue<string>();
+        }
+        while (cursor is not null);
+
+        return items;
+    }
+}
