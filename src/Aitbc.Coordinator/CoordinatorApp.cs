@@ -62,6 +62,7 @@ internal static partial class CoordinatorApp
 
         // Jobs and miners.
         builder.Services.AddSingleton<JobSignals>();
+        builder.Services.AddSingleton<JobProfiles>();
         builder.Services.AddSingleton<JobLifecycle>();
         builder.Services.AddSingleton<MinerDirectory>();
         builder.Services.AddSingleton<Sweeper>();

@@ -27,6 +27,8 @@ internal abstract class CoordinatorDb(DbContextOptions options) : DbContext(opti
 
     public DbSet<JobAttempt> JobAttempts => Set<JobAttempt>();
 
+    public DbSet<JobProfile> JobProfiles => Set<JobProfile>();
+
     public DbSet<Miner> Miners => Set<Miner>();
 
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();

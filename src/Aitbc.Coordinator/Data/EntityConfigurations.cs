@@ -26,11 +26,17 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         job.Property(j => j.State).HasMaxLength(16);
         job.HasMany(j => j.RequiredModels).WithOne().HasForeignKey(m => m.JobSeq).OnDelete(DeleteBehavior.Cascade);
 
-        // Taking work walks this index in queue order and stops at the first jobs that fit, so its cost does not
-        // grow with the queue.
+        // Taking work seeks the queue of each profile a miner can serve and stops after the few jobs it needs, so
+        // its cost does not grow with the queue, whatever waits in it.
+        job.HasIndex(j => new { j.ProfileId, j.Priority, j.Seq }, "ix_jobs_queue_profile")
+            .IsDescending(false, true, false)
+            .HasFilter("state = 'queued'");
+
+        // Queue positions count the jobs ahead across every profile.
         job.HasIndex(j => new { j.Priority, j.Seq }, "ix_jobs_queue")
             .IsDescending(true, false)
             .HasFilter("state = 'queued'");
+        job.HasOne<JobProfile>().WithMany().HasForeignKey(j => j.ProfileId).OnDelete(DeleteBehavior.Restrict);
         job.HasIndex(j => j.LeaseExpiresAt, "ix_jobs_leases").HasFilter("state = 'running'");
         job.HasIndex(j => j.MinerId, "ix_jobs_miner").HasFilter("state = 'running'");
         job.HasIndex(j => j.ExpiresAt, "ix_jobs_expiry").HasFilter("state IN ('queued', 'running')");

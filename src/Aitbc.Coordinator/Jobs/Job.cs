@@ -46,6 +46,9 @@ internal sealed class Job
 
     public List<JobModel> RequiredModels { get; set; } = [];
 
+    /// <summary>The job's requirements as one <see cref="JobProfile"/>: what taking work matches on.</summary>
+    public long ProfileId { get; set; }
+
     public int? MinVramGb { get; set; }
 
     /// <summary>Lowercase GPU name a miner must have, or null.</summary>

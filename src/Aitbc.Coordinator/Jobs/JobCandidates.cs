@@ -1,34 +1,36 @@
 using Aitbc.Coordinator.Data;
 using Aitbc.Coordinator.Data.Postgres;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
-using NpgsqlTypes;
 
 namespace Aitbc.Coordinator.Jobs;
 
 /// <summary>
-/// The one query of taking work that differs per database: the queued jobs a miner could take, best first. Both
-/// walk the <c>ix_jobs_queue</c> index in queue order and stop after <c>limit</c> fitting rows.
+/// The one query of taking work that differs per database: the best queued jobs of the profiles a miner can serve.
+/// Each profile's queue is one seek into <c>ix_jobs_queue_profile</c> that stops after <c>limit</c> rows, so the cost
+/// depends on the profiles served, never on how many jobs wait.
 /// </summary>
 internal static class JobCandidates
 {
-    public static Task<List<long>> FindAsync(CoordinatorDb db, MinerOffer offer, int limit) => db switch
+    public static async Task<List<long>> FindAsync(CoordinatorDb db, IReadOnlyList<long> profiles, int limit)
     {
-        PostgresCoordinatorDb postgres => FindLockedAsync(postgres, offer, limit),
-        _ => FindAsync(db.Jobs, offer, limit),
-    };
+        var found = new List<Candidate>();
+        foreach (var profile in profiles)
+        {
+            found.AddRange(db is PostgresCoordinatorDb postgres
+                ? await FindLockedAsync(postgres, profile, limit)
+                : await FindAsync(db.Jobs, profile, limit));
+        }
+
+        return [.. found.OrderByDescending(c => c.Priority).ThenBy(c => c.Seq).Take(limit).Select(c => c.Seq)];
+    }
 
     /// <summary>SQLite has a single writer: nobody else can take these rows before this transaction ends.</summary>
-    private static Task<List<long>> FindAsync(IQueryable<Job> jobs, MinerOffer offer, int limit) => jobs
-        .Where(j => j.State == JobState.Queued
-            && (j.MinVramGb == null || j.MinVramGb <= offer.MaxVramGb)
-            && (j.Region == null || j.Region == offer.Region)
-            && (j.RequiredGpu == null || offer.Gpus.Contains(j.RequiredGpu))
-            && !j.RequiredModels.Any(m => !offer.Models.Contains(m.Model)))
+    private static Task<List<Candidate>> FindAsync(IQueryable<Job> jobs, long profile, int limit) => jobs
+        .Where(j => j.State == JobState.Queued && j.ProfileId == profile)
         .OrderByDescending(j => j.Priority)
         .ThenBy(j => j.Seq)
-        .Select(j => j.Seq)
         .Take(limit)
+        .Select(j => new Candidate(j.Seq, j.Priority))
         .ToListAsync();
 
     /// <summary>
@@ -36,23 +38,15 @@ internal static class JobCandidates
     /// passes over rows another has locked, so they spread over the head of the queue instead of queueing up behind
     /// one another on the same rows; the guarded UPDATE that follows still decides who got a job.
     /// </summary>
-    private static Task<List<long>> FindLockedAsync(PostgresCoordinatorDb db, MinerOffer offer, int limit)
-    {
-        // Typed, because PostgreSQL cannot infer the type of a bare NULL.
-        var region = new NpgsqlParameter("region", NpgsqlDbType.Text) { Value = (object?)offer.Region ?? DBNull.Value };
-        return db.Database.SqlQuery<long>($"""
-            SELECT j.seq AS "Value"
+    private static Task<List<Candidate>> FindLockedAsync(PostgresCoordinatorDb db, long profile, int limit) =>
+        db.Database.SqlQuery<Candidate>($"""
+            SELECT j.seq AS "Seq", j.priority AS "Priority"
             FROM jobs AS j
-            WHERE j.state = 'queued'
-              AND (j.min_vram_gb IS NULL OR j.min_vram_gb <= {offer.MaxVramGb})
-              AND (j.region IS NULL OR j.region = {region})
-              AND (j.required_gpu IS NULL OR j.required_gpu = ANY({offer.Gpus.ToArray()}))
-              AND NOT EXISTS (
-                  SELECT 1 FROM job_models AS m
-                  WHERE m.job_seq = j.seq AND m.model <> ALL({offer.Models.ToArray()}))
+            WHERE j.state = 'queued' AND j.profile_id = {profile}
             ORDER BY j.priority DESC, j.seq
             LIMIT {limit}
             FOR UPDATE OF j SKIP LOCKED
             """).ToListAsync();
-    }
+
+    internal sealed record Candidate(long Seq, int Priority);
 }

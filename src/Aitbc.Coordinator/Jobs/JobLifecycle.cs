@@ -22,6 +22,7 @@ internal sealed partial class JobLifecycle(
     ReceiptIssuer receipts,
     Bookkeeper books,
     CoordinatorMetrics metrics,
+    JobProfiles profiles,
     ILogger<JobLifecycle> logger)
 {
     public async Task<SubmitOutcome> SubmitAsync(WriteScope scope, NewJob request)
@@ -60,6 +61,7 @@ internal sealed partial class JobLifecycle(
             Parameters = request.Parameters,
             Requirements = request.Requirements,
             RequiredModels = [.. request.Models.Select(m => new JobModel { Model = m })],
+            ProfileId = await profiles.IdForAsync(scope, request.Models, request.MinVramGb, request.Gpu, request.Region),
             MinVramGb = request.MinVramGb,
             RequiredGpu = request.Gpu,
             Region = request.Region,
@@ -81,7 +83,7 @@ internal sealed partial class JobLifecycle(
     /// The miner's leases: those it holds plus new ones up to its free capacity, best first. Asking again returns
     /// the same leases, so a response lost on the way costs the miner nothing.
     /// </summary>
-    public async Task<IReadOnlyList<Job>> TakeAsync(WriteScope scope, Miner miner)
+    public async Task<MinerLeases> TakeAsync(WriteScope scope, Miner miner)
     {
         var db = scope.Db;
         var held = await db.Jobs.AsNoTracking()
@@ -91,10 +93,11 @@ internal sealed partial class JobLifecycle(
         var free = miner.MaxConcurrency - held.Count;
         if (free <= 0 || miner.Status != MinerStatus.Online || miner.Blocked || miner.DrainedByOperator)
         {
-            return held;
+            return new MinerLeases(held, []);
         }
 
-        var candidates = await JobCandidates.FindAsync(db, MinerOffer.Of(miner), free);
+        var servable = await profiles.ServableAsync(db, MinerOffer.Of(miner));
+        var candidates = await JobCandidates.FindAsync(db, servable, free);
 
         var taken = new List<long>(candidates.Count);
         foreach (var seq in candidates)
@@ -119,7 +122,7 @@ internal sealed partial class JobLifecycle(
 
         if (taken.Count == 0)
         {
-            return held;
+            return new MinerLeases(held, []);
         }
 
         var leased = await db.Jobs.AsNoTracking().Where(j => taken.Contains(j.Seq)).ToListAsync();
@@ -137,7 +140,7 @@ internal sealed partial class JobLifecycle(
         var waits = leased.Where(j => j.Attempts == 1).Select(j => scope.Now - j.CreatedAt).ToList();
         signals.Changed(scope, ids);
         scope.OnCommitted(() => waits.ForEach(metrics.JobLeased));
-        return [.. held, .. leased.OrderByDescending(j => j.Priority).ThenBy(j => j.Seq)];
+        return new MinerLeases(held, [.. leased.OrderByDescending(j => j.Priority).ThenBy(j => j.Seq)]);
     }
 
     /// <summary>Keeps the miner's leases alive and names the jobs it reports running that are no longer its own.</summary>
@@ -474,6 +477,12 @@ internal sealed partial class JobLifecycle(
         [LoggerMessage(2002, LogLevel.Information, "Miner {MinerId} went offline", EventName = "MinerOffline")]
         public static partial void MinerOffline(ILogger logger, string minerId);
     }
+}
+
+/// <summary>A miner's leases after a take: those it already held and those just given.</summary>
+internal sealed record MinerLeases(IReadOnlyList<Job> Held, IReadOnlyList<Job> Taken)
+{
+    public IEnumerable<Job> All => Held.Concat(Taken);
 }
 
 /// <summary>A validated submission, ready to store.</summary>

@@ -38,7 +38,8 @@ internal static class MinersApi
             .WithName("TakeJobs")
             .WithSummary("The miner's leased jobs: those it holds plus new ones up to its free capacity")
             .WithDescription("Asking again returns the same leases. With wait=N (at most 60) the answer is held "
-                + "until work arrives. Errors: miner_not_registered (409).");
+                + "until a new lease is given or N seconds pass, and then lists every lease the miner holds. "
+                + "Errors: miner_not_registered (409).");
         group.MapPost("/result", ResultAsync)
             .WithName("SubmitResult")
             .WithSummary("Report a job's result or failure")
@@ -209,18 +210,21 @@ internal static class MinersApi
         {
             // Take the signal before looking, so a job queued in between still wakes us.
             var queued = signals.NextQueued;
-            var jobs = await writer.ExecuteAsync(scope => TakeAsync(scope, lifecycle, minerId));
+            var leases = await writer.ExecuteAsync(scope => TakeAsync(scope, lifecycle, minerId));
+
+            // A miner that already holds work waits for new work too, rather than being answered at once and
+            // asking again in a loop; whenever the answer comes, it lists every lease the miner holds.
             var remaining = deadline - clock.GetUtcNow();
-            if (jobs.Count > 0 || remaining <= TimeSpan.Zero || stop.IsCancellationRequested
+            if (leases.Taken.Count > 0 || remaining <= TimeSpan.Zero || stop.IsCancellationRequested
                 || !await JobSignals.WaitAsync(queued, remaining, clock, stop.Token))
             {
-                return TypedResults.Ok(new MinerJobs([.. jobs.Select(j => j.ToLease())]));
+                return TypedResults.Ok(new MinerJobs([.. leases.All.Select(j => j.ToLease())]));
             }
         }
     }
 
     /// <summary>Marks the miner seen (at most once a second) and hands out its leases.</summary>
-    private static async Task<IReadOnlyList<Job>> TakeAsync(WriteScope scope, JobLifecycle lifecycle, string minerId)
+    private static async Task<MinerLeases> TakeAsync(WriteScope scope, JobLifecycle lifecycle, string minerId)
     {
         var recently = scope.Now.AddSeconds(-1);
         await scope.Db.Miners

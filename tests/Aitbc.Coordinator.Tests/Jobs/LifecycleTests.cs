@@ -228,6 +228,55 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task LongPollingMinerThatHoldsWorkWaitsForNewWork()
+    {
+        await using var coordinator = await TestCoordinator.StartAsync();
+        using var client = coordinator.Client();
+        using var miner = coordinator.Miner(coordinator.Keys[2]);
+        await miner.RegisterAsync(concurrency: 2);
+        var first = await client.SubmitIdAsync();
+        var held = Assert.Single(await miner.TakeAsync());
+
+        var polling = miner.TakeAsync(wait: 30);
+        await Task.Delay(300);
+        Assert.False(polling.IsCompleted);
+        var second = await client.SubmitIdAsync();
+        var jobs = await polling;
+
+        Assert.Equal([first, second], jobs.Select(j => j.Str("job_id")));
+        Assert.Equal(held.Str("lease_token"), jobs[0].Str("lease_token"));
+    }
+
+    [Fact]
+    public async Task JobsNoMinerCanRunDoNotHideTheOnesItCan()
+    {
+        await using var coordinator = await TestCoordinator.StartAsync();
+        using var client = coordinator.Client();
+        using var miner = coordinator.Miner(coordinator.Keys[2]);
+        await miner.RegisterAsync(models: ["llama3"]);
+        for (var i = 0; i < 50; i++)
+        {
+            await client.SubmitIdAsync(new
+            {
+                job_type = "llm_inference",
+                parameters = new { },
+                priority = 9,
+                requirements = new { models = new[] { $"model-{i % 5}" } },
+            });
+        }
+
+        var runnable = await client.SubmitIdAsync(new
+        {
+            job_type = "llm_inference",
+            parameters = new { },
+            priority = 0,
+            requirements = new { models = new[] { "LLAMA3" } },
+        });
+
+        Assert.Equal(runnable, Assert.Single(await miner.TakeAsync()).Str("job_id"));
+    }
+
+    [Fact]
     public async Task StatusWaitReturnsWhenTheStateChanges()
     {
         await using var coordinator = await TestCoordinator.StartAsync();

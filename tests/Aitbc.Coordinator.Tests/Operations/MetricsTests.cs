@@ -38,7 +38,7 @@ public sealed class MetricsTests
         Assert.Equal(0, metrics.Value("aitbc_jobs_finished_total", ("state", "expired")));
         Assert.Equal(2, metrics.Value("aitbc_job_queue_wait_seconds_count"));
         Assert.Equal(2, metrics.Value("aitbc_job_run_seconds_count"));
-        Assert.Equal(0, metrics.Value("aitbc_receipts_issued_total"));
+        Assert.Equal(1, metrics.Value("aitbc_receipts_issued_total"));
         Assert.Equal(1, metrics.Value("aitbc_jobs", ("state", "completed")));
         Assert.Equal(1, metrics.Value("aitbc_jobs", ("state", "queued")));
         Assert.Equal(0, metrics.Value("aitbc_jobs", ("state", "running")));

@@ -11,6 +11,7 @@ namespace Aitbc.Coordinator.Tests.ScaleOut;
 public sealed class ScaleOutTests
 {
     private const string ClientKey = "scale-out-client-key";
+    private const string AdminKey = "scale-out-admin-key";
 
     private static readonly string[] MinerKeys = [.. Enumerable.Range(0, 8).Select(i => $"scale-out-miner-key-{i}")];
 
@@ -19,7 +20,10 @@ public sealed class ScaleOutTests
     {
         using var directory = new TestDirectory();
         var url = await TestDatabase.PostgresUrlAsync(directory);
-        var environment = ClusterRun.Environment(url, [ClientKey, .. MinerKeys]);
+        var environment = ClusterRun.Environment(url, [ClientKey, .. MinerKeys], new Dictionary<string, string>
+        {
+            ["ADMIN_API_KEYS"] = AdminKey,
+        });
         var run = new ClusterRun(await ConnectionStringAsync(directory));
 
         // Started together, so both race for the empty database: one migrates, the other waits.
@@ -55,6 +59,17 @@ public sealed class ScaleOutTests
         Assert.Equal(2000, jobs.Count);
         Assert.All(jobs, j => Assert.Equal(("completed", 1), (j.State, j.Attempts)));
         Assert.Equal(2000L, await run.ScalarAsync<long>("SELECT count(*) FROM job_attempts"));
+
+        // Both processes issued receipts, yet they form one chain: seq 1 to 2000, every link intact.
+        using var admin = a.CreateClient(AdminKey);
+        using var audit = await admin.GetAsync("/v1/admin/receipts/audit");
+        var report = await audit.ExpectAsync(System.Net.HttpStatusCode.OK);
+        Assert.True(report["valid"]!.GetValue<bool>(), report.ToJsonString());
+        Assert.Equal(2000, report["checked"]!.GetValue<long>());
+        Assert.Equal(2000, report["head_seq"]!.GetValue<long>());
+        Assert.Equal(2000L, await run.ScalarAsync<long>("SELECT count(DISTINCT job_id) FROM receipts"));
+        using var ledger = await admin.GetAsync("/v1/admin/ledger/audit");
+        Assert.True((await ledger.ExpectAsync(System.Net.HttpStatusCode.OK))["ok"]!.GetValue<bool>());
         miners.ForEach(m => m.Dispose());
     }
 

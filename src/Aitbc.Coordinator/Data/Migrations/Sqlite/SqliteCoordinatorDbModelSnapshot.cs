@@ -299,6 +299,10 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("priority");
 
+                    b.Property<long>("ProfileId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("profile_id");
+
                     b.Property<string>("Region")
                         .HasColumnType("TEXT")
                         .HasColumnName("region");
@@ -364,6 +368,10 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                         .IsDescending(true, false)
                         .HasFilter("state = 'queued'");
 
+                    b.HasIndex(new[] { "ProfileId", "Priority", "Seq" }, "ix_jobs_queue_profile")
+                        .IsDescending(false, true, false)
+                        .HasFilter("state = 'queued'");
+
                     b.ToTable("jobs", (string)null);
                 });
 
@@ -414,6 +422,45 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                     b.HasKey("JobSeq", "Model");
 
                     b.ToTable("job_models", (string)null);
+                });
+
+            modelBuilder.Entity("Aitbc.Coordinator.Jobs.JobProfile", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Gpu")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("gpu");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<int?>("MinVramGb")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("min_vram_gb");
+
+                    b.Property<string>("Models")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("models");
+
+                    b.Property<string>("Region")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("region");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Key")
+                        .IsUnique();
+
+                    b.ToTable("job_profiles", (string)null);
                 });
 
             modelBuilder.Entity("Aitbc.Coordinator.Ledger.LedgerAccount", b =>
@@ -898,6 +945,15 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                     b.HasIndex("UserId");
 
                     b.ToTable("user_sessions", (string)null);
+                });
+
+            modelBuilder.Entity("Aitbc.Coordinator.Jobs.Job", b =>
+                {
+                    b.HasOne("Aitbc.Coordinator.Jobs.JobProfile", null)
+                        .WithMany()
+                        .HasForeignKey("ProfileId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Aitbc.Coordinator.Jobs.JobAttempt", b =>

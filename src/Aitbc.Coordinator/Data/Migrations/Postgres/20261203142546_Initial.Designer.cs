@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Aitbc.Coordinator.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresCoordinatorDb))]
-    [Migration("20261203141846_Initial")]
+    [Migration("20261203142546_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -309,6 +309,10 @@ namespace Aitbc.Coordinator.Data.Migrations.Postgres
                         .HasColumnType("integer")
                         .HasColumnName("priority");
 
+                    b.Property<long>("ProfileId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("profile_id");
+
                     b.Property<string>("Region")
                         .HasColumnType("text")
                         .HasColumnName("region");
@@ -374,6 +378,10 @@ namespace Aitbc.Coordinator.Data.Migrations.Postgres
                         .IsDescending(true, false)
                         .HasFilter("state = 'queued'");
 
+                    b.HasIndex(new[] { "ProfileId", "Priority", "Seq" }, "ix_jobs_queue_profile")
+                        .IsDescending(false, true, false)
+                        .HasFilter("state = 'queued'");
+
                     b.ToTable("jobs", (string)null);
                 });
 
@@ -424,6 +432,47 @@ namespace Aitbc.Coordinator.Data.Migrations.Postgres
                     b.HasKey("JobSeq", "Model");
 
                     b.ToTable("job_models", (string)null);
+                });
+
+            modelBuilder.Entity("Aitbc.Coordinator.Jobs.JobProfile", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Gpu")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("gpu");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("key");
+
+                    b.Property<int?>("MinVramGb")
+                        .HasColumnType("integer")
+                        .HasColumnName("min_vram_gb");
+
+                    b.Property<string>("Models")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("models");
+
+                    b.Property<string>("Region")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("region");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Key")
+                        .IsUnique();
+
+                    b.ToTable("job_profiles", (string)null);
                 });
 
             modelBuilder.Entity("Aitbc.Coordinator.Ledger.LedgerAccount", b =>
@@ -914,6 +963,15 @@ namespace Aitbc.Coordinator.Data.Migrations.Postgres
                     b.HasIndex("UserId");
 
                     b.ToTable("user_sessions", (string)null);
+                });
+
+            modelBuilder.Entity("Aitbc.Coordinator.Jobs.Job", b =>
+                {
+                    b.HasOne("Aitbc.Coordinator.Jobs.JobProfile", null)
+                        .WithMany()
+                        .HasForeignKey("ProfileId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Aitbc.Coordinator.Jobs.JobAttempt", b =>

@@ -75,44 +75,20 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
-                name: "jobs",
+                name: "job_profiles",
                 columns: table => new
                 {
-                    seq = table.Column<long>(type: "INTEGER", nullable: false)
+                    id = table.Column<long>(type: "INTEGER", nullable: false)
                         .Annotation("Sqlite:Autoincrement", true),
-                    id = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
-                    client_id = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
-                    api_key_id = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
-                    job_type = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    state = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    priority = table.Column<int>(type: "INTEGER", nullable: false),
-                    parameters = table.Column<string>(type: "TEXT", nullable: false),
-                    requirements = table.Column<string>(type: "TEXT", nullable: true),
+                    key = table.Column<string>(type: "TEXT", nullable: false),
+                    models = table.Column<string>(type: "TEXT", nullable: false),
                     min_vram_gb = table.Column<int>(type: "INTEGER", nullable: true),
-                    required_gpu = table.Column<string>(type: "TEXT", nullable: true),
-                    region = table.Column<string>(type: "TEXT", nullable: true),
-                    max_price = table.Column<long>(type: "INTEGER", nullable: true),
-                    attempts = table.Column<int>(type: "INTEGER", nullable: false),
-                    max_attempts = table.Column<int>(type: "INTEGER", nullable: false),
-                    created_at = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    expires_at = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    started_at = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    completed_at = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    miner_id = table.Column<string>(type: "TEXT", maxLength: 40, nullable: true),
-                    unit_price = table.Column<long>(type: "INTEGER", nullable: true),
-                    lease_token = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
-                    lease_expires_at = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    result_lease_token = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
-                    result = table.Column<string>(type: "TEXT", nullable: true),
-                    metrics = table.Column<string>(type: "TEXT", nullable: true),
-                    error_code = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
-                    error_message = table.Column<string>(type: "TEXT", nullable: true),
-                    idempotency_key = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
-                    request_hash = table.Column<string>(type: "TEXT", nullable: true)
+                    gpu = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    region = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true)
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_jobs", x => x.seq);
+                    table.PrimaryKey("PK_job_profiles", x => x.id);
                 });
 
             migrationBuilder.CreateTable(
@@ -279,42 +255,51 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
-                name: "job_attempts",
+                name: "jobs",
                 columns: table => new
                 {
-                    job_seq = table.Column<long>(type: "INTEGER", nullable: false),
-                    attempt = table.Column<int>(type: "INTEGER", nullable: false),
-                    miner_id = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
-                    lease_token = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    started_at = table.Column<DateTime>(type: "TEXT", nullable: false)
+                    seq = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    id = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    client_id = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    api_key_id = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    job_type = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    state = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    priority = table.Column<int>(type: "INTEGER", nullable: false),
+                    parameters = table.Column<string>(type: "TEXT", nullable: false),
+                    requirements = table.Column<string>(type: "TEXT", nullable: true),
+                    profile_id = table.Column<long>(type: "INTEGER", nullable: false),
+                    min_vram_gb = table.Column<int>(type: "INTEGER", nullable: true),
+                    required_gpu = table.Column<string>(type: "TEXT", nullable: true),
+                    region = table.Column<string>(type: "TEXT", nullable: true),
+                    max_price = table.Column<long>(type: "INTEGER", nullable: true),
+                    attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    max_attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    created_at = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    expires_at = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    started_at = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    completed_at = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    miner_id = table.Column<string>(type: "TEXT", maxLength: 40, nullable: true),
+                    unit_price = table.Column<long>(type: "INTEGER", nullable: true),
+                    lease_token = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    lease_expires_at = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    result_lease_token = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    result = table.Column<string>(type: "TEXT", nullable: true),
+                    metrics = table.Column<string>(type: "TEXT", nullable: true),
+                    error_code = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    error_message = table.Column<string>(type: "TEXT", nullable: true),
+                    idempotency_key = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
+                    request_hash = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_job_attempts", x => new { x.job_seq, x.attempt });
+                    table.PrimaryKey("PK_jobs", x => x.seq);
                     table.ForeignKey(
-                        name: "FK_job_attempts_jobs_job_seq",
-                        column: x => x.job_seq,
-                        principalTable: "jobs",
-                        principalColumn: "seq",
-                        onDelete: ReferentialAction.Cascade);
-                });
-
-            migrationBuilder.CreateTable(
-                name: "job_models",
-                columns: table => new
-                {
-                    job_seq = table.Column<long>(type: "INTEGER", nullable: false),
-                    model = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_job_models", x => new { x.job_seq, x.model });
-                    table.ForeignKey(
-                        name: "FK_job_models_jobs_job_seq",
-                        column: x => x.job_seq,
-                        principalTable: "jobs",
-                        principalColumn: "seq",
-                        onDelete: ReferentialAction.Cascade);
+                        name: "FK_jobs_job_profiles_profile_id",
+                        column: x => x.profile_id,
+                        principalTable: "job_profiles",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Restrict);
                 });
 
             migrationBuilder.CreateTable(
@@ -363,6 +348,45 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                         column: x => x.transaction_id,
                         principalTable: "ledger_transactions",
                         principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "job_attempts",
+                columns: table => new
+                {
+                    job_seq = table.Column<long>(type: "INTEGER", nullable: false),
+                    attempt = table.Column<int>(type: "INTEGER", nullable: false),
+                    miner_id = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    lease_token = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    started_at = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_job_attempts", x => new { x.job_seq, x.attempt });
+                    table.ForeignKey(
+                        name: "FK_job_attempts_jobs_job_seq",
+                        column: x => x.job_seq,
+                        principalTable: "jobs",
+                        principalColumn: "seq",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "job_models",
+                columns: table => new
+                {
+                    job_seq = table.Column<long>(type: "INTEGER", nullable: false),
+                    model = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_job_models", x => new { x.job_seq, x.model });
+                    table.ForeignKey(
+                        name: "FK_job_models_jobs_job_seq",
+                        column: x => x.job_seq,
+                        principalTable: "jobs",
+                        principalColumn: "seq",
                         onDelete: ReferentialAction.Cascade);
                 });
 
@@ -419,6 +443,12 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                 column: "started_at");
 
             migrationBuilder.CreateIndex(
+                name: "IX_job_profiles_key",
+                table: "job_profiles",
+                column: "key",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_jobs_id",
                 table: "jobs",
                 column: "id",
@@ -464,6 +494,13 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                 table: "jobs",
                 columns: new[] { "priority", "seq" },
                 descending: new[] { true, false },
+                filter: "state = 'queued'");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_jobs_queue_profile",
+                table: "jobs",
+                columns: new[] { "profile_id", "priority", "seq" },
+                descending: new[] { false, true, false },
                 filter: "state = 'queued'");
 
             migrationBuilder.CreateIndex(
@@ -602,6 +639,9 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "ledger_transactions");
+
+            migrationBuilder.DropTable(
+                name: "job_profiles");
         }
     }
 }
