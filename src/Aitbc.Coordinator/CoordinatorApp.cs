@@ -31,7 +31,9 @@ internal static partial class CoordinatorApp
         var settings = CoordinatorSettings.Load(builder.Configuration);
 
         // Listen where API_HOST and API_PORT say.
-        var host = settings.ApiHost.Contains(':', StringComparison.Ordinal) ? $"[{settings.ApiHost}]" : settings.ApiHost;
+        var host = settings.ApiHost.Contains(':', StringComparison.Ordinal)
+            ? $"[{settings.ApiHost}]"
+            : settings.ApiHost;
         builder.WebHost.UseUrls($"http://{host}:{settings.ApiPort}");
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

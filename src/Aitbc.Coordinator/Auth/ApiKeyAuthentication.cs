@@ -86,7 +86,9 @@ internal sealed class ApiKeyAuthentication(
         return WriteAsync(
             403,
             "forbidden",
-            needed is null ? "This key may not use this endpoint." : $"This endpoint needs a key with the {needed} role.");
+            needed is null
+                ? "This key may not use this endpoint."
+                : $"This endpoint needs a key with the {needed} role.");
     }
 
     private async Task WriteAsync(int status, string code, string detail) =>

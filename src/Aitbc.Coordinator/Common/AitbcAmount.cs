@@ -14,7 +14,9 @@ internal readonly record struct AitbcAmount(long Units) : IComparable<AitbcAmoun
     public const int Decimals = 8;
     public const long UnitsPerCoin = 100_000_000;
 
-    /// <summary>21 billion AITBC: far above any sane amount, and far below where <c>long</c> arithmetic overflows.</summary>
+    /// <summary>
+    /// 21 billion AITBC: far above any sane amount, and far below where <c>long</c> arithmetic overflows.
+    /// </summary>
     public static readonly AitbcAmount Max = new(21_000_000_000L * UnitsPerCoin);
 
     public static AitbcAmount Zero => default;

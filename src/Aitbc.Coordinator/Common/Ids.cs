@@ -3,8 +3,8 @@ using System.Security.Cryptography;
 namespace Aitbc.Coordinator.Common;
 
 /// <summary>
-/// Opaque, unguessable identifiers with a type prefix (<c>job_…</c>, <c>key_…</c>, <c>mnr_…</c>, <c>usr_…</c>), so a
-/// leaked id names its kind but reveals nothing about order or volume.
+/// Opaque, unguessable identifiers with a type prefix (<c>job_…</c>, <c>key_…</c>, <c>mnr_…</c>, <c>usr_…</c>),
+/// so a leaked id names its kind but reveals nothing about order or volume.
 /// </summary>
 internal static class Ids
 {
@@ -15,7 +15,9 @@ internal static class Ids
 
     public static string New(string prefix) => $"{prefix}_{RandomToken(15)}";
 
-    /// <summary>Lowercase base32 (RFC 4648 alphabet) of <paramref name="bytes"/> random bytes: URL- and log-safe.</summary>
+    /// <summary>
+    /// Lowercase base32 (RFC 4648 alphabet) of <paramref name="bytes"/> random bytes: URL- and log-safe.
+    /// </summary>
     public static string RandomToken(int bytes)
     {
         Span<byte> buffer = stackalloc byte[bytes];

@@ -85,7 +85,8 @@ internal sealed record CoordinatorSettings
         if (settings.HeartbeatTimeout <= settings.HeartbeatInterval)
         {
             throw new SettingsException(
-                "HEARTBEAT_TIMEOUT_SECONDS must be longer than HEARTBEAT_INTERVAL_SECONDS, or every miner flaps offline.");
+                "HEARTBEAT_TIMEOUT_SECONDS must be longer than HEARTBEAT_INTERVAL_SECONDS, "
+                + "or every miner flaps offline.");
         }
 
         return settings with { Exchange = ExchangeSettings.Load(config, settings.BitcoinNetwork) };
@@ -144,7 +145,8 @@ internal sealed record CoordinatorSettings
             if (!double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds)
                 || seconds <= 0 || seconds > max)
             {
-                throw new SettingsException($"{name} must be a number of seconds above 0 and at most {max}, not '{value}'.");
+                throw new SettingsException(
+                    $"{name} must be a number of seconds above 0 and at most {max}, not '{value}'.");
             }
 
             return TimeSpan.FromSeconds(seconds);

@@ -73,7 +73,8 @@ internal abstract class CoordinatorDb(DbContextOptions options) : DbContext(opti
                 if (type.IsEnum && !type.IsDefined(typeof(FlagsAttribute), inherit: false))
                 {
                     property.SetValueConverter(
-                        (ValueConverter)Activator.CreateInstance(typeof(LowercaseEnumConverter<>).MakeGenericType(type))!);
+                        (ValueConverter)Activator.CreateInstance(
+                            typeof(LowercaseEnumConverter<>).MakeGenericType(type))!);
                 }
             }
         }

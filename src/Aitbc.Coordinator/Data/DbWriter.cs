@@ -205,7 +205,9 @@ internal sealed class WriteScope(CoordinatorDb db, DateTime now)
     /// <summary>One clock reading per unit of work, so every row it writes agrees on the time.</summary>
     public DateTime Now { get; } = now;
 
-    /// <summary>Runs <paramref name="action"/> once the work is durable (wake-ups, cache updates); never if not.</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/> once the work is durable (wake-ups, cache updates); never if not.
+    /// </summary>
     public void OnCommitted(Action action) => (_committed ??= []).Add(action);
 
     /// <summary>

@@ -5,7 +5,9 @@ using Microsoft.OpenApi;
 
 namespace Aitbc.Coordinator.Docs;
 
-/// <summary>The OpenAPI document at /openapi.json, Swagger UI at /docs and ReDoc at /redoc, as FastAPI users expect.</summary>
+/// <summary>
+/// The OpenAPI document at /openapi.json, Swagger UI at /docs and ReDoc at /redoc, as FastAPI users expect.
+/// </summary>
 internal static class ApiDocs
 {
     public static IServiceCollection AddApiDocs(this IServiceCollection services) =>

@@ -193,7 +193,8 @@ internal static class ClientJobsApi
 
         if (caller.UserId is not null && request.MaxPrice is null)
         {
-            errors.Add("max_price", "A job submitted with a user's key is paid from the user's balance: give a budget.");
+            errors.Add(
+                "max_price", "A job submitted with a user's key is paid from the user's balance: give a budget.");
         }
 
         if (idempotencyKey is not null

@@ -61,7 +61,8 @@ internal sealed partial class JobLifecycle(
             Parameters = request.Parameters,
             Requirements = request.Requirements,
             RequiredModels = [.. request.Models.Select(m => new JobModel { Model = m })],
-            ProfileId = await profiles.IdForAsync(scope, request.Models, request.MinVramGb, request.Gpu, request.Region),
+            ProfileId = await profiles.IdForAsync(
+                scope, request.Models, request.MinVramGb, request.Gpu, request.Region),
             MinVramGb = request.MinVramGb,
             RequiredGpu = request.Gpu,
             Region = request.Region,
@@ -143,7 +144,9 @@ internal sealed partial class JobLifecycle(
         return new MinerLeases(held, [.. leased.OrderByDescending(j => j.Priority).ThenBy(j => j.Seq)]);
     }
 
-    /// <summary>Keeps the miner's leases alive and names the jobs it reports running that are no longer its own.</summary>
+    /// <summary>
+    /// Keeps the miner's leases alive and names the jobs it reports running that are no longer its own.
+    /// </summary>
     public async Task<IReadOnlyList<string>> ExtendLeasesAsync(
         WriteScope scope, string minerId, IReadOnlyCollection<string> reportedRunning)
     {
@@ -332,7 +335,8 @@ internal sealed partial class JobLifecycle(
             .Select(j => new LeaseRef(j.Seq, j.Id, j.LeaseToken!))
             .Take(limit)
             .ToListAsync();
-        return await ReleaseLeasesAsync(scope, lapsed, "lease_expired", "The miner's lease ran out before a result came.");
+        return await ReleaseLeasesAsync(
+            scope, lapsed, "lease_expired", "The miner's lease ran out before a result came.");
     }
 
     /// <summary>Takes every lease from miners that stopped sending heartbeats and marks them offline.</summary>
@@ -544,7 +548,8 @@ internal enum CancelStatus
 internal sealed record CancelOutcome(CancelStatus Status, Job? Job);
 
 /// <summary>What a miner offers, in the normalized form matching compares against.</summary>
-internal sealed record MinerOffer(IReadOnlyList<string> Models, IReadOnlyList<string> Gpus, int MaxVramGb, string? Region)
+internal sealed record MinerOffer(
+    IReadOnlyList<string> Models, IReadOnlyList<string> Gpus, int MaxVramGb, string? Region)
 {
     public static MinerOffer Of(Miner miner) => new(
         JsonSerializer.Deserialize<List<string>>(miner.Models) ?? [],

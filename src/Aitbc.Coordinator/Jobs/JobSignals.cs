@@ -86,8 +86,11 @@ internal sealed class JobSignals
         Changed(_changes.Keys);
     }
 
-    /// <summary>Waits for <paramref name="signal"/> up to <paramref name="timeout"/>; false when time ran out.</summary>
-    public static async Task<bool> WaitAsync(Task signal, TimeSpan timeout, TimeProvider clock, CancellationToken cancel)
+    /// <summary>
+    /// Waits for <paramref name="signal"/> up to <paramref name="timeout"/>; false when time ran out.
+    /// </summary>
+    public static async Task<bool> WaitAsync(
+        Task signal, TimeSpan timeout, TimeProvider clock, CancellationToken cancel)
     {
         if (timeout <= TimeSpan.Zero)
         {

@@ -53,7 +53,8 @@ internal sealed partial class Bookkeeper(WalletSignatures wallets, ILogger<Bookk
     public async Task SettleJobAsync(WriteScope scope, string jobId, long price, string minerId)
     {
         var db = scope.Db;
-        var hold = await db.LedgerHolds.AsNoTracking().FirstOrDefaultAsync(h => h.JobId == jobId && h.SettledAt == null);
+        var hold = await db.LedgerHolds.AsNoTracking()
+            .FirstOrDefaultAsync(h => h.JobId == jobId && h.SettledAt == null);
         if (hold is null)
         {
             return;
@@ -89,7 +90,9 @@ internal sealed partial class Bookkeeper(WalletSignatures wallets, ILogger<Bookk
         }, (hold.AccountId, -paid), (payeeAccount, paid));
     }
 
-    /// <summary>Releases the whole hold of a job that failed, was cancelled or expired. Harmless when there is none.</summary>
+    /// <summary>
+    /// Releases the whole hold of a job that failed, was cancelled or expired. Harmless when there is none.
+    /// </summary>
     public async Task ReleaseJobAsync(WriteScope scope, string jobId)
     {
         var hold = await scope.Db.LedgerHolds.AsNoTracking()
@@ -193,7 +196,8 @@ internal sealed partial class Bookkeeper(WalletSignatures wallets, ILogger<Bookk
             throw new InvalidOperationException("A ledger transaction must sum to zero.");
         }
 
-        transaction.Postings = [.. postings.Select(p => new LedgerPosting { AccountId = p.Account, Amount = p.Amount })];
+        transaction.Postings =
+            [.. postings.Select(p => new LedgerPosting { AccountId = p.Account, Amount = p.Amount })];
         scope.Db.LedgerTransactions.Add(transaction);
         await scope.Db.SaveChangesAsync();
         foreach (var (account, amount) in postings)

@@ -54,7 +54,8 @@ internal static partial class LedgerApi
 
         var transaction = await writer.ExecuteAsync(async scope =>
             await scope.Db.Users.AnyAsync(u => u.Id == request.UserId)
-                ? await books.GrantAsync(scope, request.UserId, request.Amount.Units, request.Reason.Trim(), caller.KeyId)
+                ? await books.GrantAsync(
+                    scope, request.UserId, request.Amount.Units, request.Reason.Trim(), caller.KeyId)
                 : null);
         if (transaction is null)
         {
@@ -143,4 +144,8 @@ internal sealed record GrantView(
 
 /// <summary>The books' health. <c>ok</c> is false with one line per problem found (at most 100 of each kind).</summary>
 internal sealed record LedgerAudit(
-    bool Ok, IReadOnlyList<string> Problems, AitbcAmount PostingsSum, AitbcAmount Granted, AitbcAmount ExchangeCredited);
+    bool Ok,
+    IReadOnlyList<string> Problems,
+    AitbcAmount PostingsSum,
+    AitbcAmount Granted,
+    AitbcAmount ExchangeCredited);

@@ -5,10 +5,14 @@ namespace Aitbc.Coordinator.Ledger;
 
 internal enum AccountKind
 {
-    /// <summary>A user's money. Its cached balance and held amount change only with its own postings and holds.</summary>
+    /// <summary>
+    /// A user's money. Its cached balance and held amount change only with its own postings and holds.
+    /// </summary>
     User,
 
-    /// <summary>Where admin grants come from. Goes negative by what was granted; its balance is always derived.</summary>
+    /// <summary>
+    /// Where admin grants come from. Goes negative by what was granted; its balance is always derived.
+    /// </summary>
     Grants,
 
     /// <summary>Where exchange credits come from (AITBC sold for Bitcoin); its balance is always derived.</summary>
@@ -55,7 +59,9 @@ internal sealed class LedgerTransaction
 
     public LedgerTransactionKind Kind { get; set; }
 
-    /// <summary>What the movement is for, unique, so it can never happen twice (job id + kind, payment id, grant id).</summary>
+    /// <summary>
+    /// What the movement is for, unique, so it can never happen twice (job id + kind, payment id, grant id).
+    /// </summary>
     public required string BusinessKey { get; set; }
 
     public string? JobId { get; set; }

@@ -65,7 +65,8 @@ internal static class MinersApi
         {
             if (gpu is null || gpu.Name is { Length: 0 or > 64 } || gpu.VramGb is < 0 or > 4096 || gpu.Count is < 1)
             {
-                errors.Add("capabilities.gpus", "Each GPU has a name of 1 to 64 characters and vram_gb from 0 to 4096.");
+                errors.Add(
+                    "capabilities.gpus", "Each GPU has a name of 1 to 64 characters and vram_gb from 0 to 4096.");
                 break;
             }
         }
@@ -153,7 +154,8 @@ internal static class MinersApi
         var running = request.RunningJobs ?? [];
         if (running.Count > MaxReportedJobs || running.Any(id => id is null || id.Length > 64))
         {
-            return Problems.BadRequest("validation_failed", $"running_jobs is a list of at most {MaxReportedJobs} job ids.");
+            return Problems.BadRequest(
+                "validation_failed", $"running_jobs is a list of at most {MaxReportedJobs} job ids.");
         }
 
         var outcome = await writer.ExecuteAsync(async scope =>
@@ -192,7 +194,8 @@ internal static class MinersApi
     {
         if (wait is < 0 or > ClientJobsApi.MaxWaitSeconds)
         {
-            return Problems.BadRequest("validation_failed", $"wait must be from 0 to {ClientJobsApi.MaxWaitSeconds} seconds.");
+            return Problems.BadRequest(
+                "validation_failed", $"wait must be from 0 to {ClientJobsApi.MaxWaitSeconds} seconds.");
         }
 
         var minerId = await db.Miners.AsNoTracking()
@@ -264,7 +267,8 @@ internal static class MinersApi
                 result = request.Result.GetRawText();
                 if (Encoding.UTF8.GetByteCount(result) > MaxResultBytes)
                 {
-                    return Problems.TooLarge("result_too_large", $"A result may be at most {MaxResultBytes / 1024} KiB.");
+                    return Problems.TooLarge(
+                        "result_too_large", $"A result may be at most {MaxResultBytes / 1024} KiB.");
                 }
 
                 // The receipt holds the hash of the result's canonical form (RFC 8785), so it must have one.

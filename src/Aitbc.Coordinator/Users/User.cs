@@ -3,7 +3,9 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Aitbc.Coordinator.Users;
 
-/// <summary>A person known by their Bitcoin wallet: registered at first login, or at a first payout to a miner.</summary>
+/// <summary>
+/// A person known by their Bitcoin wallet: registered at first login, or at a first payout to a miner.
+/// </summary>
 internal sealed class User
 {
     public required string Id { get; set; }

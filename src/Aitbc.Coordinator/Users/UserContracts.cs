@@ -23,7 +23,8 @@ internal sealed record LoginRequest
     public required string Signature { get; init; }
 }
 
-internal sealed record LoginView(string UserId, string WalletAddress, string SessionToken, DateTime ExpiresAt, bool Created);
+internal sealed record LoginView(
+    string UserId, string WalletAddress, string SessionToken, DateTime ExpiresAt, bool Created);
 
 internal sealed record UserView(string UserId, string WalletAddress, DateTime CreatedAt);
 
@@ -31,7 +32,12 @@ internal sealed record BalanceView(
     string UserId, AitbcAmount Balance, AitbcAmount Held, AitbcAmount Available, string Currency = "AITBC");
 
 internal sealed record TransactionView(
-    long TransactionId, LedgerTransactionKind Kind, AitbcAmount Amount, string? JobId, string? Reason, DateTime CreatedAt);
+    long TransactionId,
+    LedgerTransactionKind Kind,
+    AitbcAmount Amount,
+    string? JobId,
+    string? Reason,
+    DateTime CreatedAt);
 
 internal sealed record TransactionPage(IReadOnlyList<TransactionView> Items, string? NextCursor);
 

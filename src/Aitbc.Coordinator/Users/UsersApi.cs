@@ -317,7 +317,8 @@ internal static partial class UsersApi
             new CreatedKeyView(key.Id, key.Name, key.Prefix, secret, key.CreatedAt));
     }
 
-    private static async Task<Ok<KeyList>> ListKeysAsync(SessionUser session, CoordinatorDb db, CancellationToken cancel)
+    private static async Task<Ok<KeyList>> ListKeysAsync(
+        SessionUser session, CoordinatorDb db, CancellationToken cancel)
     {
         var keys = await db.ApiKeys.AsNoTracking()
             .Where(k => k.UserId == session.UserId && k.RevokedAt == null)
@@ -344,7 +345,8 @@ internal static partial class UsersApi
     }
 
     /// <summary>The user themself (by session) or an admin key; for anyone else the user does not exist.</summary>
-    private static async Task<bool> MaySeeAsync(HttpContext http, CoordinatorDb db, string userId, CancellationToken cancel)
+    private static async Task<bool> MaySeeAsync(
+        HttpContext http, CoordinatorDb db, string userId, CancellationToken cancel)
     {
         if (http.Items[typeof(SessionUser)] is SessionUser session)
         {

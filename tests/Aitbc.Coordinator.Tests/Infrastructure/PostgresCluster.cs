@@ -86,7 +86,8 @@ public sealed class PostgresCluster
     {
         try
         {
-            RunAsServerAsync(Path.Combine(_bin, "pg_ctl"), ["-D", Path.Combine(_root, "data"), "-m", "immediate", "stop"])
+            RunAsServerAsync(
+                    Path.Combine(_bin, "pg_ctl"), ["-D", Path.Combine(_root, "data"), "-m", "immediate", "stop"])
                 .GetAwaiter().GetResult();
             Directory.Delete(_root, recursive: true);
         }
@@ -172,7 +173,8 @@ public sealed class PostgresCluster
         if (check && process.ExitCode != 0)
         {
             throw new InvalidOperationException(
-                $"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{await output}{await errors}");
+                $"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n"
+                + $"{await output}{await errors}");
         }
     }
 }

@@ -230,7 +230,8 @@ public sealed class BadInputTests
         var result = new StringBuilder("\"").Append('r', 1024 * 1024 + 10).Append('"').ToString();
 
         using var response = await miner.Http.PostRawAsync("/v1/miner/result",
-            $"{{\"job_id\": \"{jobId}\", \"lease_token\": \"{token}\", \"status\": \"completed\", \"result\": {result}}}");
+            $"{{\"job_id\": \"{jobId}\", \"lease_token\": \"{token}\", "
+            + $"\"status\": \"completed\", \"result\": {result}}}");
 
         await response.ExpectProblemAsync(HttpStatusCode.RequestEntityTooLarge, "result_too_large");
         using var fine = await miner.CompleteAsync(jobId, token);

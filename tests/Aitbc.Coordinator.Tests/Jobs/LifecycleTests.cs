@@ -64,7 +64,8 @@ public sealed class LifecycleTests
         using var client = coordinator.Client();
         using var miner = coordinator.Miner(coordinator.Keys[2]);
         await miner.RegisterAsync();
-        var jobId = await client.SubmitIdAsync(new { job_type = "llm_inference", parameters = new { }, max_attempts = 2 });
+        var jobId = await client.SubmitIdAsync(
+            new { job_type = "llm_inference", parameters = new { }, max_attempts = 2 });
 
         var first = Assert.Single(await miner.TakeAsync());
         using var failedOnce = await miner.FailAsync(jobId, first.Str("lease_token"), retryable: true);

@@ -24,7 +24,8 @@ public sealed class LedgerTests
     public async Task CompletedJobPaysTheMinersWalletAndReleasesTheRest()
     {
         var clock = new TestClock();
-        await using var coordinator = await TestCoordinator.StartAsync(settings: StillSettings, services: clock.Install);
+        await using var coordinator = await TestCoordinator.StartAsync(
+            settings: StillSettings, services: clock.Install);
         var payer = await coordinator.LoginAsync();
         var minerWallet = new TestWallet(AddressKind.NestedSegwit);
         await coordinator.GrantAsync(payer.UserId, "10");
@@ -62,7 +63,8 @@ public sealed class LedgerTests
     public async Task FailureCancellationAndExpiryReleaseTheWholeHoldAndARequeueKeepsIt()
     {
         var clock = new TestClock();
-        await using var coordinator = await TestCoordinator.StartAsync(settings: StillSettings, services: clock.Install);
+        await using var coordinator = await TestCoordinator.StartAsync(
+            settings: StillSettings, services: clock.Install);
         var user = await coordinator.LoginAsync();
         await coordinator.GrantAsync(user.UserId, "10");
         using var client = coordinator.Client(await coordinator.CreateApiKeyAsync(user.Token));
@@ -103,13 +105,15 @@ public sealed class LedgerTests
     {
         var clock = new TestClock();
         await using var coordinator = await TestCoordinator.StartAsync(
-            settings: new Dictionary<string, string>(StillSettings) { ["LEASE_SECONDS"] = "30" }, services: clock.Install);
+            settings: new Dictionary<string, string>(StillSettings) { ["LEASE_SECONDS"] = "30" },
+            services: clock.Install);
         var user = await coordinator.LoginAsync();
         await coordinator.GrantAsync(user.UserId, "3");
         using var client = coordinator.Client(await coordinator.CreateApiKeyAsync(user.Token));
         using var miner = coordinator.Miner(coordinator.Keys[2]);
         await RegisterAsync(miner, "1", new TestWallet().Address);
-        var jobId = await client.SubmitIdAsync(new { job_type = "x", parameters = new { }, max_price = "3", max_attempts = 1 });
+        var jobId = await client.SubmitIdAsync(
+            new { job_type = "x", parameters = new { }, max_price = "3", max_attempts = 1 });
         Assert.Single(await miner.TakeAsync());
 
         clock.Advance(TimeSpan.FromSeconds(31));
@@ -126,7 +130,8 @@ public sealed class LedgerTests
     public async Task OperatorKeysAreNotBilledAndMinersWithoutAWalletChargeNothing()
     {
         var clock = new TestClock();
-        await using var coordinator = await TestCoordinator.StartAsync(settings: StillSettings, services: clock.Install);
+        await using var coordinator = await TestCoordinator.StartAsync(
+            settings: StillSettings, services: clock.Install);
         var user = await coordinator.LoginAsync();
         await coordinator.GrantAsync(user.UserId, "1");
         using var userClient = coordinator.Client(await coordinator.CreateApiKeyAsync(user.Token));
@@ -134,9 +139,11 @@ public sealed class LedgerTests
         using var miner = coordinator.Miner(coordinator.Keys[2]);
         await RegisterAsync(miner, "1", wallet: null);
 
-        var operatorJob = await operatorClient.SubmitIdAsync(new { job_type = "x", parameters = new { }, max_price = "100" });
+        var operatorJob = await operatorClient.SubmitIdAsync(
+            new { job_type = "x", parameters = new { }, max_price = "100" });
         var userJob = await userClient.SubmitIdAsync(new { job_type = "x", parameters = new { }, max_price = "1" });
-        using var noBudget = await userClient.Http.PostJsonAsync("/v1/client/jobs", new { job_type = "x", parameters = new { } });
+        using var noBudget = await userClient.Http.PostJsonAsync(
+            "/v1/client/jobs", new { job_type = "x", parameters = new { } });
         for (var i = 0; i < 2; i++)
         {
             var lease = Assert.Single(await miner.TakeAsync());
@@ -159,7 +166,8 @@ public sealed class LedgerTests
         var user = await coordinator.LoginAsync();
         using var client = coordinator.Client(await coordinator.CreateApiKeyAsync(user.Token));
 
-        using var noAccount = await client.Http.PostJsonAsync("/v1/client/jobs", new { job_type = "x", max_price = "1" });
+        using var noAccount = await client.Http.PostJsonAsync(
+            "/v1/client/jobs", new { job_type = "x", max_price = "1" });
         await coordinator.GrantAsync(user.UserId, "0.99999999");
         using var short1 = await client.Http.PostJsonAsync("/v1/client/jobs", new { job_type = "x", max_price = "1" });
         var exact = await client.SubmitIdAsync(new { job_type = "x", parameters = new { }, max_price = "0.99999999" });
@@ -167,7 +175,9 @@ public sealed class LedgerTests
         await noAccount.ExpectProblemAsync(HttpStatusCode.PaymentRequired, "insufficient_funds");
         await short1.ExpectProblemAsync(HttpStatusCode.PaymentRequired, "insufficient_funds");
         using var list = await client.Http.GetAsync("/v1/client/jobs");
-        Assert.Equal(exact, Assert.Single((await list.ExpectAsync(HttpStatusCode.OK))["items"]!.AsArray())!.Str("job_id"));
+        Assert.Equal(
+            exact,
+            Assert.Single((await list.ExpectAsync(HttpStatusCode.OK))["items"]!.AsArray())!.Str("job_id"));
         Assert.Equal((99_999_999, 99_999_999, 0), await coordinator.BalanceAsync(user.UserId));
     }
 
@@ -216,14 +226,20 @@ public sealed class LedgerTests
         using var admin = coordinator.CreateClient(coordinator.AdminKey);
         using var client = coordinator.CreateClient(coordinator.ClientKey);
 
-        using var zero = await admin.PostJsonAsync("/v1/admin/ledger/grants", new { user_id = user.UserId, amount = "0", reason = "r" });
-        using var negative = await admin.PostJsonAsync("/v1/admin/ledger/grants", new { user_id = user.UserId, amount = "-1", reason = "r" });
-        using var noReason = await admin.PostJsonAsync("/v1/admin/ledger/grants", new { user_id = user.UserId, amount = "1" });
-        using var nobody = await admin.PostJsonAsync("/v1/admin/ledger/grants", new { user_id = "usr_nobody", amount = "1", reason = "r" });
+        using var zero = await admin.PostJsonAsync(
+            "/v1/admin/ledger/grants", new { user_id = user.UserId, amount = "0", reason = "r" });
+        using var negative = await admin.PostJsonAsync(
+            "/v1/admin/ledger/grants", new { user_id = user.UserId, amount = "-1", reason = "r" });
+        using var noReason = await admin.PostJsonAsync(
+            "/v1/admin/ledger/grants", new { user_id = user.UserId, amount = "1" });
+        using var nobody = await admin.PostJsonAsync(
+            "/v1/admin/ledger/grants", new { user_id = "usr_nobody", amount = "1", reason = "r" });
         using var malformed = await admin.PostRawAsync("/v1/admin/ledger/grants", "{\"user_id\": ");
-        using var byClient = await client.PostJsonAsync("/v1/admin/ledger/grants", new { user_id = user.UserId, amount = "1", reason = "r" });
+        using var byClient = await client.PostJsonAsync(
+            "/v1/admin/ledger/grants", new { user_id = user.UserId, amount = "1", reason = "r" });
         using var auditByClient = await client.GetAsync("/v1/admin/ledger/audit");
-        using var granted = await admin.PostJsonAsync("/v1/admin/ledger/grants", new { user_id = user.UserId, amount = "3.5", reason = "launch promo" });
+        using var granted = await admin.PostJsonAsync(
+            "/v1/admin/ledger/grants", new { user_id = user.UserId, amount = "3.5", reason = "launch promo" });
 
         await zero.ExpectProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
         await negative.ExpectProblemAsync(HttpStatusCode.BadRequest, "invalid_value");
@@ -261,7 +277,11 @@ public sealed class LedgerTests
     {
         using var response = await miner.Http.PostJsonAsync("/v1/miner/register", new
         {
-            capabilities = new { models = new[] { "llama3" }, gpus = new[] { new { name = "RTX 4090", vram_gb = 24 } } },
+            capabilities = new
+            {
+                models = new[] { "llama3" },
+                gpus = new[] { new { name = "RTX 4090", vram_gb = 24 } },
+            },
             max_concurrency = 1,
             price_per_unit = price,
             wallet_address = wallet,

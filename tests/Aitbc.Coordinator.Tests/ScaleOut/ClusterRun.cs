@@ -92,7 +92,8 @@ internal sealed class ClusterRun(string connectionString)
         {
             Accepted.AddOrUpdate(jobId, 1, (_, n) => n + 1);
         }
-        else if (response.StatusCode == HttpStatusCode.Conflict && body.Contains("\"lease_expired\"", StringComparison.Ordinal))
+        else if (response.StatusCode == HttpStatusCode.Conflict
+            && body.Contains("\"lease_expired\"", StringComparison.Ordinal))
         {
             // Correct with the short leases these tests use on a busy machine: the job is simply leased again.
             Interlocked.Increment(ref _lapsed);
@@ -105,7 +106,9 @@ internal sealed class ClusterRun(string connectionString)
         Progressed();
     }
 
-    /// <summary>Completes once <paramref name="count"/> completions were accepted, or fails on anything unexpected.</summary>
+    /// <summary>
+    /// Completes once <paramref name="count"/> completions were accepted, or fails on anything unexpected.
+    /// </summary>
     public async Task WaitForAcceptedAsync(int count, TimeSpan timeout)
     {
         var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -19,7 +19,8 @@ public sealed class LoginTests
 
         var challenge = await coordinator.ChallengeAsync(wallet.Address);
         var message = challenge.Str("message");
-        using var first = await coordinator.PostLoginAsync(wallet.Address, message, wallet.Sign(message, electrumHeader));
+        using var first = await coordinator.PostLoginAsync(
+            wallet.Address, message, wallet.Sign(message, electrumHeader));
         var login = await first.ExpectAsync(HttpStatusCode.OK);
         var again = await coordinator.LoginAsync(wallet);
 
@@ -52,18 +53,23 @@ public sealed class LoginTests
         var foreignMessage = (await coordinator.ChallengeAsync(stranger.Address)).Str("message");
         using var foreignNonce = await coordinator.PostLoginAsync(
             wallet.Address, foreignMessage, wallet.Sign(foreignMessage));
-        var unknown = message.Replace(message.Split('\n')[2], "Nonce: " + new string('a', 32), StringComparison.Ordinal);
+        var unknown = message.Replace(
+            message.Split('\n')[2], "Nonce: " + new string('a', 32), StringComparison.Ordinal);
         using var unknownNonce = await coordinator.PostLoginAsync(wallet.Address, unknown, wallet.Sign(unknown));
         using var malformedAddress = await coordinator.PostLoginAsync("1notanaddress", message, wallet.Sign(message));
         using var mainnetAddress = await coordinator.PostLoginAsync(
-            new NBitcoin.Key().PubKey.GetAddress(NBitcoin.ScriptPubKeyType.Segwit, NBitcoin.Network.Main).ToString(), message, wallet.Sign(message));
-        using var malformedSignature = await coordinator.PostLoginAsync(wallet.Address, message, "bm90IGEgc2lnbmF0dXJl");
+            new NBitcoin.Key().PubKey.GetAddress(NBitcoin.ScriptPubKeyType.Segwit, NBitcoin.Network.Main).ToString(),
+            message,
+            wallet.Sign(message));
+        using var malformedSignature = await coordinator.PostLoginAsync(
+            wallet.Address, message, "bm90IGEgc2lnbmF0dXJl");
         using var missingField = await coordinator.CreateClient().PostJsonAsync(
             "/v1/users/login", new { wallet_address = wallet.Address, message });
 
         foreach (var refused in new[] { otherMessage, otherKey })
         {
-            Assert.Null((await refused.ExpectProblemAsync(HttpStatusCode.Unauthorized, "invalid_signature"))["session_token"]);
+            Assert.Null(
+                (await refused.ExpectProblemAsync(HttpStatusCode.Unauthorized, "invalid_signature"))["session_token"]);
         }
 
         await foreignNonce.ExpectProblemAsync(HttpStatusCode.Unauthorized, "unknown_challenge");

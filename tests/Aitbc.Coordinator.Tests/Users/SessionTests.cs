@@ -61,7 +61,8 @@ public sealed class SessionTests
         using var unknown = coordinator.Session(new string('0', 64));
         using var apiKeyOnly = coordinator.CreateClient(coordinator.ClientKey);
 
-        using var inQuery = await anonymous.GetAsync($"/v1/users/me?session_token={user.Token}&X-Session-Token={user.Token}");
+        using var inQuery = await anonymous.GetAsync(
+            $"/v1/users/me?session_token={user.Token}&X-Session-Token={user.Token}");
         using var malformed = await junk.GetAsync("/v1/users/me");
         using var notIssued = await unknown.GetAsync("/v1/users/me");
         using var withKey = await apiKeyOnly.GetAsync("/v1/users/me");
@@ -96,7 +97,9 @@ public sealed class SessionTests
         await nobody.ExpectProblemAsync(HttpStatusCode.NotFound, "user_not_found");
         Assert.Empty((await keys.ExpectAsync(HttpStatusCode.OK))["items"]!.AsArray());
         using var bobsKeys = await bobSession.GetAsync("/v1/users/api-keys");
-        Assert.Equal(bobKeyId, Assert.Single((await bobsKeys.ExpectAsync(HttpStatusCode.OK))["items"]!.AsArray())!.Str("key_id"));
+        Assert.Equal(
+            bobKeyId,
+            Assert.Single((await bobsKeys.ExpectAsync(HttpStatusCode.OK))["items"]!.AsArray())!.Str("key_id"));
         Assert.Equal(500_000_000, (await coordinator.BalanceAsync(bob.UserId)).Balance);
     }
 

@@ -77,7 +77,9 @@ internal static partial class PostgresDatabase
         }
     }
 
-    /// <summary>Whether the error is one a retry of the whole transaction can clear (deadlock, serialization).</summary>
+    /// <summary>
+    /// Whether the error is one a retry of the whole transaction can clear (deadlock, serialization).
+    /// </summary>
     public static bool IsRetryable(Exception exception) => exception switch
     {
         PostgresException e => e.SqlState is PostgresErrorCodes.DeadlockDetected

@@ -120,7 +120,8 @@ internal sealed partial class PostgresNotices(
     private static partial class Log
     {
         [LoggerMessage(8011, LogLevel.Warning,
-            "Lost the PostgreSQL notification connection; changes made by other processes wake no long-poll until it is back",
+            "Lost the PostgreSQL notification connection; changes made by other processes wake no long-poll "
+            + "until it is back",
             EventName = "NoticesLost")]
         public static partial void Lost(ILogger logger, Exception exception);
 
