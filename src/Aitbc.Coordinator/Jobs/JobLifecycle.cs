@@ -457,7 +457,7 @@ internal sealed partial class JobLifecycle(
         {
             Log.LeasesReleased(logger, changed.Count, code);
             signals.Changed(scope, changed);
-            signals.Queued(scope);
+            signals.Queued(scope, changed.Count - failedCount);
             scope.OnCommitted(() =>
             {
                 metrics.LeasesExpired(code, changed.Count);

@@ -14,13 +14,103 @@ internal sealed class JobSignals
 {
     private const string QueuedNotice = "queued";
 
-    private TaskCompletionSource _queued = NewSource();
+    private readonly Lock _gate = new();
+    private readonly LinkedList<WorkWait> _idle = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _changes = new(StringComparer.Ordinal);
 
-    /// <summary>Completes at the next commit that queues work.</summary>
-    public Task NextQueued => Volatile.Read(ref _queued).Task;
+    /// <summary>
+    /// Registers a miner that is about to look for work and then wait. Register first, look second, so work queued
+    /// in between still wakes it. Each queued job wakes one waiting miner, first come first served, rather than all
+    /// of them: with many idle miners, waking everyone for every job would make each job cost a take per miner.
+    /// </summary>
+    public WorkWait WaitForWork()
+    {
+        var wait = new WorkWait(this);
+        lock (_gate)
+        {
+            wait.Node = _idle.AddLast(wait);
+        }
 
-    public void Queued() => Interlocked.Exchange(ref _queued, NewSource()).TrySetResult();
+        return wait;
+    }
+
+    /// <summary>Wakes one waiting miner for each of <paramref name="jobs"/> newly queued jobs.</summary>
+    public void Queued(int jobs = 1)
+    {
+        lock (_gate)
+        {
+            for (var i = 0; i < jobs && _idle.First is { } first; i++)
+            {
+                _idle.RemoveFirst();
+                first.Value.Node = null;
+                first.Value.Source.TrySetResult(true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Wakes every waiting miner: when a woken miner could not take the job it was woken for, someone else may be
+    /// able to, and after announcements from other processes may have been missed.
+    /// </summary>
+    public void WakeAllMiners()
+    {
+        List<WorkWait> woken;
+        lock (_gate)
+        {
+            woken = [.. _idle];
+            _idle.Clear();
+        }
+
+        foreach (var wait in woken)
+        {
+            wait.Node = null;
+            wait.Source.TrySetResult(false);
+        }
+    }
+
+    private void Leave(WorkWait wait)
+    {
+        bool handedOn;
+        lock (_gate)
+        {
+            if (wait.Node is { } node)
+            {
+                _idle.Remove(node);
+                wait.Node = null;
+                return;
+            }
+
+            // Woken for a job but gone without looking for it: the wake goes to the next miner in line.
+            handedOn = wait.Source.Task is { IsCompletedSuccessfully: true, Result: true } && !wait.Consumed;
+        }
+
+        if (handedOn)
+        {
+            Queued();
+        }
+    }
+
+    /// <summary>One miner's place in line; dispose it when done waiting.</summary>
+    internal sealed class WorkWait(JobSignals signals) : IDisposable
+    {
+        public TaskCompletionSource<bool> Source { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public LinkedListNode<WorkWait>? Node { get; set; }
+
+        public bool Consumed { get; private set; }
+
+        /// <summary>True when woken for a queued job, false when woken with everyone.</summary>
+        public Task<bool> Woken => Source.Task;
+
+        /// <summary>Says the miner is about to look for the job it was woken for.</summary>
+        public bool Consume()
+        {
+            Consumed = true;
+            return Source.Task is { IsCompletedSuccessfully: true, Result: true };
+        }
+
+        public void Dispose() => signals.Leave(this);
+    }
 
     /// <summary>Completes at the next committed change of the job's state.</summary>
     public Task NextChange(string jobId) => _changes.GetOrAdd(jobId, _ => NewSource()).Task;
@@ -41,10 +131,13 @@ internal sealed class JobSignals
         }
     }
 
-    /// <summary>Once <paramref name="scope"/> commits, wakes the miners waiting for work here and elsewhere.</summary>
-    public void Queued(WriteScope scope)
+    /// <summary>
+    /// Once <paramref name="scope"/> commits, wakes a miner waiting for work for each of <paramref name="jobs"/>
+    /// jobs, here and elsewhere.
+    /// </summary>
+    public void Queued(WriteScope scope, int jobs = 1)
     {
-        scope.OnCommitted(Queued);
+        scope.OnCommitted(() => Queued(jobs));
         scope.Publish(QueuedNotice);
     }
 
@@ -70,7 +163,8 @@ internal sealed class JobSignals
         {
             if (notice == QueuedNotice)
             {
-                Queued();
+                // A notice may stand for several jobs: let every local miner look.
+                WakeAllMiners();
             }
             else
             {
@@ -82,7 +176,7 @@ internal sealed class JobSignals
     /// <summary>Wakes every waiter to look again, after announcements may have been missed.</summary>
     public void WakeAll()
     {
-        Queued();
+        WakeAllMiners();
         Changed(_changes.Keys);
     }
 

@@ -209,20 +209,28 @@ internal static class MinersApi
 
         var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(wait ?? 0);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel, lifetime.ApplicationStopping);
+        var wokenForAJob = false;
         while (true)
         {
-            // Take the signal before looking, so a job queued in between still wakes us.
-            var queued = signals.NextQueued;
+            // Take a place in line before looking, so a job queued in between still wakes us.
+            using var line = signals.WaitForWork();
             var leases = await writer.ExecuteAsync(scope => TakeAsync(scope, lifecycle, minerId));
+            if (wokenForAJob && leases.Taken.Count == 0)
+            {
+                // The job this miner was woken for is not one it can run (or went elsewhere): let every miner look.
+                signals.WakeAllMiners();
+            }
 
             // A miner that already holds work waits for new work too, rather than being answered at once and
             // asking again in a loop; whenever the answer comes, it lists every lease the miner holds.
             var remaining = deadline - clock.GetUtcNow();
             if (leases.Taken.Count > 0 || remaining <= TimeSpan.Zero || stop.IsCancellationRequested
-                || !await JobSignals.WaitAsync(queued, remaining, clock, stop.Token))
+                || !await JobSignals.WaitAsync(line.Woken, remaining, clock, stop.Token))
             {
                 return TypedResults.Ok(new MinerJobs([.. leases.All.Select(j => j.ToLease())]));
             }
+
+            wokenForAJob = line.Consume();
         }
     }
 
