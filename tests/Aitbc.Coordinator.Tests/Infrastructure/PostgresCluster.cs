@@ -102,21 +102,27 @@ public sealed class PostgresCluster
     {
         foreach (var root in Directory.GetDirectories(Path.GetTempPath(), RootPrefix + "*"))
         {
-            var ownerFile = Path.Combine(root, "owner.pid");
-            if (!File.Exists(ownerFile)
-                || !int.TryParse(await File.ReadAllTextAsync(ownerFile), CultureInfo.InvariantCulture, out var owner)
-                || IsAlive(owner))
+            try
             {
-                continue;
-            }
+                var ownerFile = Path.Combine(root, "owner.pid");
+                var ownerText = File.Exists(ownerFile) ? await File.ReadAllTextAsync(ownerFile) : "";
+                if (!int.TryParse(ownerText, CultureInfo.InvariantCulture, out var owner) || IsAlive(owner))
+                {
+                    continue;
+                }
 
-            if (File.Exists(Path.Combine(root, "data", "postmaster.pid")))
+                if (File.Exists(Path.Combine(root, "data", "postmaster.pid")))
+                {
+                    await RunAsServerAsync(Path.Combine(bin, "pg_ctl"),
+                        ["-D", Path.Combine(root, "data"), "-m", "immediate", "stop"], check: false);
+                }
+
+                Directory.Delete(root, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                await RunAsServerAsync(Path.Combine(bin, "pg_ctl"),
-                    ["-D", Path.Combine(root, "data"), "-m", "immediate", "stop"], check: false);
+                // Each test assembly runs in its own process and cleans up at start: another one got here first.
             }
-
-            Directory.Delete(root, recursive: true);
         }
     }
 
