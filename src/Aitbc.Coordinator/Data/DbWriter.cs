@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Aitbc.Coordinator.Configuration;
 using Aitbc.Coordinator.Data.Postgres;
 using Aitbc.Coordinator.Errors;
 using Microsoft.EntityFrameworkCore;
@@ -12,11 +13,19 @@ namespace Aitbc.Coordinator.Data;
 /// lock, so no <c>SQLITE_BUSY</c> reaches a client.
 /// </summary>
 internal sealed partial class DbWriter(
-    IDbContextFactory<CoordinatorDb> contexts, INoticeBus notices, TimeProvider clock, ILogger<DbWriter> logger)
+    IDbContextFactory<CoordinatorDb> contexts,
+    INoticeBus notices,
+    CoordinatorSettings settings,
+    TimeProvider clock,
+    ILogger<DbWriter> logger)
     : BackgroundService
 {
-    // Large enough to absorb a burst in one commit, small enough to keep every transaction short.
-    private const int MaxBatch = 256;
+    // SQLite: large enough to absorb a burst in one commit, small enough to keep every transaction short.
+    // PostgreSQL: one unit per transaction. A batch holds the row locks of its earlier units while its later ones
+    // take theirs, so two processes batching, say, a submit (the user's account row) and a completion (the receipt
+    // chain head, then that account) in opposite orders deadlock again and again. Alone, every unit takes its hot
+    // rows in one fixed order: chain head first, then accounts.
+    private readonly int _maxBatch = settings.Database.Provider == DatabaseProvider.Postgres ? 1 : 256;
 
     // Several processes on PostgreSQL can deadlock on rows they both touch; the loser's work is simply run again.
     private const int MaxTries = 3;
@@ -54,10 +63,10 @@ internal sealed partial class DbWriter(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<IWork>(MaxBatch);
+        var batch = new List<IWork>(_maxBatch);
         while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
         {
-            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var work))
+            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var work))
             {
                 batch.Add(work);
             }

@@ -62,7 +62,12 @@ public sealed class TestMiner(HttpClient http) : IDisposable
     public HttpClient Http { get; } = http;
 
     public async Task<string> RegisterAsync(
-        string[]? models = null, int concurrency = 1, string price = "0", string? region = null, int vram = 24)
+        string[]? models = null,
+        int concurrency = 1,
+        string price = "0",
+        string? region = null,
+        int vram = 24,
+        string? wallet = null)
     {
         var body = new
         {
@@ -74,7 +79,7 @@ public sealed class TestMiner(HttpClient http) : IDisposable
             },
             max_concurrency = concurrency,
             price_per_unit = price,
-            wallet_address = (string?)null,
+            wallet_address = wallet,
         };
         using var response = await Http.PostJsonAsync("/v1/miner/register", body);
         var text = await response.Content.ReadAsStringAsync();

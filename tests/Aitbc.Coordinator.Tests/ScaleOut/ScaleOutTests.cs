@@ -1,5 +1,6 @@
 using System.Net;
 using Aitbc.Coordinator.Tests.Infrastructure;
+using Aitbc.Coordinator.Tests.Users;
 
 namespace Aitbc.Coordinator.Tests.ScaleOut;
 
@@ -71,6 +72,112 @@ public sealed class ScaleOutTests
         using var ledger = await admin.GetAsync("/v1/admin/ledger/audit");
         Assert.True((await ledger.ExpectAsync(System.Net.HttpStatusCode.OK))["ok"]!.GetValue<bool>());
         miners.ForEach(m => m.Dispose());
+    }
+
+    [Fact]
+    public async Task TwoProcessesBillAUsersJobsExactlyOnce()
+    {
+        using var directory = new TestDirectory();
+        var url = await TestDatabase.PostgresUrlAsync(directory);
+        var environment = ClusterRun.Environment(url, [.. MinerKeys.Take(4)], new Dictionary<string, string>
+        {
+            ["ADMIN_API_KEYS"] = AdminKey,
+        });
+        var run = new ClusterRun(await ConnectionStringAsync(directory));
+        var processes = await Task.WhenAll(
+            CoordinatorProcess.StartAsync(environment), CoordinatorProcess.StartAsync(environment));
+        await using var a = processes[0];
+        await using var b = processes[1];
+        using var adminA = a.CreateClient(AdminKey);
+        using var adminB = b.CreateClient(AdminKey);
+
+        // A user logs in on one process, is granted money on the other, and submits through both.
+        var buyer = new TestWallet();
+        var buyerId = await LoginAsync(a, buyer);
+        using (var grant = await adminB.PostJsonAsync(
+            "/v1/admin/ledger/grants", new { user_id = buyerId.UserId, amount = "1000", reason = "scale-out test" }))
+        {
+            await grant.ExpectAsync(System.Net.HttpStatusCode.Created);
+        }
+
+        string userKey;
+        using (var session = a.CreateClient())
+        {
+            session.DefaultRequestHeaders.Add("X-Session-Token", buyerId.Token);
+            using var created = await session.PostJsonAsync("/v1/users/api-keys", new { name = "scale-out" });
+            userKey = (await created.ExpectAsync(System.Net.HttpStatusCode.Created)).Str("api_key");
+        }
+
+        var payouts = MinerKeys.Take(4).Select(_ => new TestWallet()).ToList();
+        var miners = MinerKeys.Take(4).Select((key, i) => new TestMiner(processes[i % 2].CreateClient(key))).ToList();
+        for (var i = 0; i < miners.Count; i++)
+        {
+            await miners[i].RegisterAsync(concurrency: 4, price: "1", wallet: payouts[i].Address);
+        }
+
+        using var stop = new CancellationTokenSource();
+        var working = miners.Select(m => run.WorkAsync(m, stop.Token)).ToList();
+        using var clientA = new TestClient(a.CreateClient(userKey));
+        using var clientB = new TestClient(b.CreateClient(userKey));
+        var clients = new[] { clientA, clientB };
+        var submitted = new string[300];
+        await Parallel.ForAsync(0, submitted.Length, new ParallelOptions { MaxDegreeOfParallelism = 16 },
+            async (i, _) => submitted[i] = await clients[i % 2].SubmitIdAsync(
+                new { job_type = "echo", parameters = new { i }, max_price = "0.5" }));
+        await run.WaitForAcceptedAsync(submitted.Length, TimeSpan.FromMinutes(3));
+        await stop.CancelAsync();
+        await Task.WhenAll(working);
+
+        Assert.Empty(run.Unexpected);
+        Assert.All(run.Accepted.Values, n => Assert.Equal(1, n));
+
+        // Every completion was paid once: what the buyer spent is exactly what the miners' wallets earned, nothing
+        // is still held, and both processes' audits agree the books balance.
+        var (balance, held) = await BalanceAsync(adminA, buyerId.UserId);
+        Assert.Equal(0, held);
+        var spent = 1000m - balance;
+        var earned = 0m;
+        foreach (var payout in payouts)
+        {
+            var payee = await LoginAsync(b, payout);
+            earned += (await BalanceAsync(adminB, payee.UserId)).Balance;
+        }
+
+        Assert.True(spent > 0, "The jobs cost nothing, so nothing was checked.");
+        Assert.Equal(spent, earned);
+        foreach (var admin in new[] { adminA, adminB })
+        {
+            using var audit = await admin.GetAsync("/v1/admin/ledger/audit");
+            var report = await audit.ExpectAsync(System.Net.HttpStatusCode.OK);
+            Assert.True(report["ok"]!.GetValue<bool>(), report.ToJsonString());
+        }
+
+        var prices = await run.ScalarAsync<decimal>(
+            "SELECT coalesce(sum(paid), 0) / 100000000.0 FROM ledger_holds WHERE settled_at IS NOT NULL");
+        Assert.Equal(spent, prices);
+        Assert.Equal(
+            300L, await run.ScalarAsync<long>("SELECT count(*) FROM ledger_holds WHERE settled_at IS NOT NULL"));
+        miners.ForEach(m => m.Dispose());
+    }
+
+    private static async Task<(string UserId, string Token)> LoginAsync(CoordinatorProcess process, TestWallet wallet)
+    {
+        using var http = process.CreateClient();
+        using var challenge = await http.PostJsonAsync(
+            "/v1/users/login/challenge", new { wallet_address = wallet.Address });
+        var message = (await challenge.ExpectAsync(System.Net.HttpStatusCode.OK)).Str("message");
+        using var login = await http.PostJsonAsync(
+            "/v1/users/login", new { wallet_address = wallet.Address, message, signature = wallet.Sign(message) });
+        var body = await login.ExpectAsync(System.Net.HttpStatusCode.OK);
+        return (body.Str("user_id"), body.Str("session_token"));
+    }
+
+    private static async Task<(decimal Balance, decimal Held)> BalanceAsync(HttpClient admin, string userId)
+    {
+        using var response = await admin.GetAsync($"/v1/users/{userId}/balance");
+        var body = await response.ExpectAsync(System.Net.HttpStatusCode.OK);
+        return (decimal.Parse(body.Str("balance"), System.Globalization.CultureInfo.InvariantCulture),
+            decimal.Parse(body.Str("held"), System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
