@@ -86,11 +86,7 @@ internal static partial class AdminApi
         var errors = new ValidationErrors();
         var wanted = ParseEnum<JobState>(state, "state", errors);
         CheckLimit(limit, errors);
-        long? before = null;
-        if (cursor is not null && (before = Cursor.Decode(cursor)) is null)
-        {
-            errors.Add("cursor", "Not a cursor this API gave out.");
-        }
+        var before = errors.Cursor(cursor, Cursor.Decode);
 
         if (errors.Any)
         {
@@ -140,11 +136,7 @@ internal static partial class AdminApi
         var errors = new ValidationErrors();
         var wanted = ParseEnum<MinerStatus>(status, "status", errors);
         CheckLimit(limit, errors);
-        var after = cursor is null ? null : AdminCursor.Decode(cursor);
-        if (cursor is not null && after is null)
-        {
-            errors.Add("cursor", "Not a cursor this API gave out.");
-        }
+        var after = errors.Cursor(cursor, AdminCursor.Decode);
 
         if (errors.Any)
         {
@@ -369,11 +361,7 @@ internal static partial class AdminApi
         }
 
         CheckLimit(limit, errors);
-        var after = cursor is null ? null : AdminCursor.Decode(cursor);
-        if (cursor is not null && after is null)
-        {
-            errors.Add("cursor", "Not a cursor this API gave out.");
-        }
+        var after = errors.Cursor(cursor, AdminCursor.Decode);
 
         if (errors.Any)
         {

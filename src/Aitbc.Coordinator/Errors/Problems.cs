@@ -61,5 +61,26 @@ internal sealed class ValidationErrors
         _errors[field] = _errors.TryGetValue(field, out var existing) ? [.. existing, message] : [message];
     }
 
+    /// <summary>
+    /// Decodes an optional page cursor with <paramref name="decode"/>; a cursor that does not decode is an error of
+    /// the <c>cursor</c> field.
+    /// </summary>
+    public T? Cursor<T>(string? cursor, Func<string, T?> decode)
+        where T : struct
+    {
+        if (cursor is null)
+        {
+            return null;
+        }
+
+        var decoded = decode(cursor);
+        if (decoded is null)
+        {
+            Add("cursor", "Not a cursor this API gave out.");
+        }
+
+        return decoded;
+    }
+
     public ProblemHttpResult ToProblem() => Problems.Validation(_errors);
 }

@@ -262,15 +262,7 @@ internal static class ClientJobsApi
             errors.Add("limit", "Must be from 1 to 200.");
         }
 
-        long? before = null;
-        if (cursor is not null)
-        {
-            before = Cursor.Decode(cursor);
-            if (before is null)
-            {
-                errors.Add("cursor", "Not a cursor this API gave out.");
-            }
-        }
+        var before = errors.Cursor(cursor, Cursor.Decode);
 
         if (errors.Any)
         {

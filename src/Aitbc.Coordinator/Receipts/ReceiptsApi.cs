@@ -126,11 +126,7 @@ internal static class ReceiptsApi
             errors.Add("limit", $"Must be from 1 to {MaxPageSize}.");
         }
 
-        var before = cursor is null ? null : Cursor.Decode(cursor);
-        if (cursor is not null && before is null)
-        {
-            errors.Add("cursor", "Not a cursor this API gave out.");
-        }
+        var before = errors.Cursor(cursor, Cursor.Decode);
 
         if (errors.Any)
         {
