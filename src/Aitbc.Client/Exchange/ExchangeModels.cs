@@ -7,7 +7,7 @@ public enum PaymentStatus
     /// <summary>Nothing seen on chain yet.</summary>
     Pending,
 
-    /// <summary>Bitcoin to the address is in the mempool, under the confirmations needed, or short of the amount.</summary>
+    /// <summary>Bitcoin to the address is in the mempool, short of the confirmations, or short of the amount.</summary>
     Seen,
 
     Confirmed,

@@ -7,7 +7,7 @@ namespace Aitbc.Client.Users;
 /// <summary>The message a wallet signs to log in: single-use, valid until <see cref="ExpiresAt"/>.</summary>
 public sealed record LoginChallenge(string Message, string Nonce, DateTimeOffset ExpiresAt);
 
-/// <summary>What <c>POST /v1/users/login</c> takes: the challenge exactly as issued and its BIP-137 signature.</summary>
+/// <summary>What <c>POST /v1/users/login</c> takes: the challenge as issued and its BIP-137 signature.</summary>
 public sealed record LoginRequest(string WalletAddress, string Message, string Signature);
 
 /// <summary>
@@ -59,7 +59,7 @@ public sealed record LedgerQuery
 public sealed record UserApiKey(
     string KeyId, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt);
 
-/// <summary>A key just created: <see cref="ApiKey"/> is its only showing, and <see cref="ToString"/> omits it.</summary>
+/// <summary>A key just created: <see cref="ApiKey"/> is its only showing; <see cref="ToString"/> omits it.</summary>
 public sealed record CreatedUserApiKey(
     string KeyId, string Name, string Prefix, string ApiKey, DateTimeOffset CreatedAt)
 {

@@ -15,7 +15,7 @@ public sealed class UsersClient
 
     internal UsersClient(ApiTransport transport) => _transport = transport;
 
-    /// <summary>A message for the wallet of <paramref name="walletAddress"/> to sign, valid 5 minutes and once.</summary>
+    /// <summary>A message for the wallet of <paramref name="walletAddress"/> to sign: valid 5 minutes, once.</summary>
     public Task<LoginChallenge> ChallengeAsync(string walletAddress, CancellationToken cancel = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(walletAddress);
