@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Aitbc.Cli.Bench;
 using Aitbc.Cli.Commands;
+using Aitbc.Cli.Wallet;
 
 namespace Aitbc.Cli;
 
@@ -16,13 +17,16 @@ internal static class AitbcCli
         root.Subcommands.Add(ClientCommands.Create(globals));
         root.Subcommands.Add(MinerCommands.Create(globals));
         root.Subcommands.Add(BenchCommand.Create(globals));
+        root.Subcommands.Add(WalletCommands.Create(globals));
+        root.Subcommands.Add(ExchangeCommands.Create(globals));
 
         // @file is ours (--params @file), not a response file of arguments.
         var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0)
         {
             var json = parsed.GetValue(globals.Json);
-            new Output(json).Error("usage_error", $"{parsed.Errors[0].Message} (see aitbc --help)");
+            new Output(json).Error("usage_error",
+                $"{WalletKey.HideKeys(parsed.Errors[0].Message)} (see aitbc --help)");
             return ExitCodes.Usage;
         }
 

@@ -1,6 +1,8 @@
 using System.Text.Json.Serialization;
+using Aitbc.Client.Exchange;
 using Aitbc.Client.Jobs;
 using Aitbc.Client.Miners;
+using Aitbc.Client.Users;
 
 namespace Aitbc.Client;
 
@@ -34,6 +36,8 @@ public sealed class AitbcClient : IDisposable
         _transport = new ApiTransport(http, baseAddress, apiKey);
         Jobs = new JobsClient(_transport);
         Miner = new MinerClient(_transport);
+        Users = new UsersClient(_transport);
+        Exchange = new ExchangeClient(_transport);
     }
 
     /// <summary>How long a call may take beyond any wait it asked the server for. Default 30 seconds.</summary>
@@ -53,6 +57,23 @@ public sealed class AitbcClient : IDisposable
 
     /// <summary>Registering, heartbeats, taking jobs and reporting results (the miner role).</summary>
     public MinerClient Miner { get; }
+
+    /// <summary>
+    /// A user's session token (from <see cref="UsersClient.LoginAsync"/>), sent as <c>X-Session-Token</c> with every
+    /// call once set. Routes open to a user or an admin judge the API key when both are sent, so a client acting
+    /// for a user should have no API key.
+    /// </summary>
+    public string? SessionToken
+    {
+        get => _transport.SessionToken;
+        set => _transport.SessionToken = value;
+    }
+
+    /// <summary>Wallet login, the user's balance, ledger and API keys (a session).</summary>
+    public UsersClient Users { get; }
+
+    /// <summary>Buying AITBC with Bitcoin (a session), payment status and rates.</summary>
+    public ExchangeClient Exchange { get; }
 
     /// <summary><c>GET /healthz</c>: the process is alive.</summary>
     public Task<HealthStatus> HealthAsync(CancellationToken cancel = default) =>
