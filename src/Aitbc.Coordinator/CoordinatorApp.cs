@@ -67,6 +67,7 @@ internal static partial class CoordinatorApp
         builder.Services.AddSingleton<JobProfiles>();
         builder.Services.AddSingleton<JobLifecycle>();
         builder.Services.AddSingleton<MinerDirectory>();
+        builder.Services.AddSingleton<MinerKeys>();
         builder.Services.AddSingleton<Sweeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Sweeper>());
 

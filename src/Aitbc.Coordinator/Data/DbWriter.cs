@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Aitbc.Coordinator.Configuration;
 using Aitbc.Coordinator.Data.Postgres;
 using Aitbc.Coordinator.Errors;
+using Aitbc.Coordinator.Observability;
 using Microsoft.EntityFrameworkCore;
 
 namespace Aitbc.Coordinator.Data;
@@ -17,6 +19,7 @@ internal sealed partial class DbWriter(
     INoticeBus notices,
     CoordinatorSettings settings,
     TimeProvider clock,
+    CoordinatorMetrics metrics,
     ILogger<DbWriter> logger)
     : BackgroundService
 {
@@ -32,6 +35,11 @@ internal sealed partial class DbWriter(
 
     private readonly Channel<IWork> _queue = Channel.CreateUnbounded<IWork>(
         new UnboundedChannelOptions { SingleReader = true });
+
+    // One context and one open connection for as long as they work, so the prepared statements stay prepared;
+    // after any failure both are thrown away and the next batch starts afresh.
+    private CoordinatorDb? _db;
+    private Statements? _statements;
 
     /// <summary>
     /// Runs <paramref name="work"/> inside a write transaction and returns its value once that transaction has
@@ -74,10 +82,13 @@ internal sealed partial class DbWriter(
             await RunBatchAsync(batch);
             batch.Clear();
         }
+
+        await ResetAsync();
     }
 
     private async Task RunBatchAsync(List<IWork> batch)
     {
+        var started = Stopwatch.GetTimestamp();
         var outcomes = new Action?[batch.Count];
         for (var tries = 1; ; tries++)
         {
@@ -89,19 +100,23 @@ internal sealed partial class DbWriter(
             catch (Exception e) when (tries < MaxTries && PostgresDatabase.IsRetryable(e))
             {
                 Log.BatchRetried(logger, batch.Count);
+                await ResetAsync();
             }
             catch (Exception e)
             {
                 Log.BatchFailed(logger, e, batch.Count);
+                await ResetAsync();
                 foreach (var work in batch)
                 {
                     work.Fail(e);
                 }
 
+                metrics.WriterBatch(batch.Count, Stopwatch.GetElapsedTime(started));
                 return;
             }
         }
 
+        metrics.WriterBatch(batch.Count, Stopwatch.GetElapsedTime(started));
         foreach (var outcome in outcomes)
         {
             outcome?.Invoke();
@@ -110,10 +125,17 @@ internal sealed partial class DbWriter(
 
     private async Task RunTransactionAsync(List<IWork> batch, Action?[] outcomes)
     {
-        await using var db = await contexts.CreateDbContextAsync();
+        if (_db is null || _statements is null)
+        {
+            _db = await contexts.CreateDbContextAsync();
 
-        // Each unit already runs under its own savepoint; EF's extra one per SaveChanges would only cost.
-        db.Database.AutoSavepointsEnabled = false;
+            // Each unit already runs under its own savepoint; EF's extra one per SaveChanges would only cost.
+            _db.Database.AutoSavepointsEnabled = false;
+            await _db.Database.OpenConnectionAsync();
+            _statements = new Statements(_db);
+        }
+
+        var (db, sql) = (_db, _statements);
         await using var transaction = await db.Database.BeginTransactionAsync();
         var alone = batch.Count == 1;
         var published = new HashSet<string>(StringComparer.Ordinal);
@@ -121,10 +143,10 @@ internal sealed partial class DbWriter(
         {
             for (var tries = 1; ; tries++)
             {
-                var scope = new WriteScope(db, clock.GetUtcNow().UtcDateTime);
+                var scope = new WriteScope(db, sql, clock.GetUtcNow().UtcDateTime);
                 if (!alone)
                 {
-                    await transaction.CreateSavepointAsync("work");
+                    await sql.For("SAVEPOINT work").ExecuteNonQueryAsync();
                 }
 
                 try
@@ -132,7 +154,7 @@ internal sealed partial class DbWriter(
                     outcomes[i] = await batch[i].RunAsync(scope);
                     if (!alone)
                     {
-                        await transaction.ReleaseSavepointAsync("work");
+                        await sql.For("RELEASE SAVEPOINT work").ExecuteNonQueryAsync();
                     }
 
                     published.UnionWith(scope.Notices);
@@ -140,7 +162,7 @@ internal sealed partial class DbWriter(
                 }
                 catch (Exception e) when (!alone)
                 {
-                    await transaction.RollbackToSavepointAsync("work");
+                    await sql.For("ROLLBACK TO SAVEPOINT work").ExecuteNonQueryAsync();
                     if (tries < MaxTries && PostgresDatabase.IsRetryable(e))
                     {
                         continue;
@@ -163,6 +185,17 @@ internal sealed partial class DbWriter(
         }
 
         await transaction.CommitAsync();
+    }
+
+    private async Task ResetAsync()
+    {
+        _statements?.Dispose();
+        _statements = null;
+        if (_db is not null)
+        {
+            await _db.DisposeAsync();
+            _db = null;
+        }
     }
 
     private interface IWork
@@ -204,12 +237,15 @@ internal sealed partial class DbWriter(
 }
 
 /// <summary>What one unit of work sees: the context, the time it runs at, and a way to act after the commit.</summary>
-internal sealed class WriteScope(CoordinatorDb db, DateTime now)
+internal sealed class WriteScope(CoordinatorDb db, Statements statements, DateTime now)
 {
     private List<Action>? _committed;
     private List<string>? _notices;
 
     public CoordinatorDb Db { get; } = db;
+
+    /// <summary>Prepared hand-written statements on the same connection and transaction as <see cref="Db"/>.</summary>
+    public Statements Sql { get; } = statements;
 
     /// <summary>One clock reading per unit of work, so every row it writes agrees on the time.</summary>
     public DateTime Now { get; } = now;

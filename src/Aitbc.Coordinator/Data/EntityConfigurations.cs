@@ -24,6 +24,7 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         job.Property(j => j.IdempotencyKey).HasMaxLength(255);
         job.Property(j => j.ErrorCode).HasMaxLength(64);
         job.Property(j => j.State).HasMaxLength(16);
+        job.Property(j => j.ParametersSha256).HasMaxLength(64);
         job.HasMany(j => j.RequiredModels).WithOne().HasForeignKey(m => m.JobSeq).OnDelete(DeleteBehavior.Cascade);
 
         // Taking work seeks the queue of each profile a miner can serve and stops after the few jobs it needs, so

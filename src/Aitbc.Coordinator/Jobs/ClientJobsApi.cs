@@ -8,6 +8,7 @@ using Aitbc.Coordinator.Configuration;
 using Aitbc.Coordinator.Data;
 using Aitbc.Coordinator.Errors;
 using Aitbc.Coordinator.Miners;
+using Aitbc.Coordinator.Receipts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -125,6 +126,7 @@ internal static class ClientJobsApi
         }
 
         string parameters = "{}";
+        var parametersSha256 = EmptyParametersSha256;
         if (request.Parameters.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null))
         {
             if (request.Parameters.ValueKind != JsonValueKind.Object)
@@ -139,6 +141,13 @@ internal static class ClientJobsApi
                     tooLarge = Problems.TooLarge("parameters_too_large",
                         $"parameters may be at most {MaxParametersBytes / 1024} KiB of JSON.");
                     return null;
+                }
+
+                // The receipt states the hash of the canonical form (RFC 8785): without one, no receipt could be.
+                parametersSha256 = Jcs.TrySha256Hex(request.Parameters, out var problem) ?? "";
+                if (problem is not null)
+                {
+                    errors.Add("parameters", $"Has no canonical JSON form: {problem}");
                 }
             }
         }
@@ -217,6 +226,7 @@ internal static class ClientJobsApi
             ApiKeyId: caller.KeyId,
             JobType: request.JobType,
             Parameters: parameters,
+            ParametersSha256: parametersSha256,
             Requirements: normalizedRequirements,
             Models: models.Distinct(StringComparer.Ordinal).ToList(),
             MinVramGb: requirements?.MinVramGb,
@@ -230,6 +240,8 @@ internal static class ClientJobsApi
             RequestHash: idempotencyKey is null ? null : RequestHash(request),
             BillTo: caller.UserId);
     }
+
+    private static readonly string EmptyParametersSha256 = Jcs.Sha256Hex("{}");
 
     private static string RequestHash(SubmitJobRequest request) =>
         Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request, Json.Options)));

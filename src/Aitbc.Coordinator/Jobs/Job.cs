@@ -41,6 +41,12 @@ internal sealed class Job
     /// <summary>The parameters as the client sent them (a JSON object).</summary>
     public required string Parameters { get; set; }
 
+    /// <summary>
+    /// SHA-256 of the parameters' canonical form (RFC 8785), taken once at submit, outside the writer: the receipt
+    /// states it, and completing a job should not canonicalize up to 256 KiB on the writer's loop.
+    /// </summary>
+    public required string ParametersSha256 { get; set; }
+
     /// <summary>The requirements as a JSON object, or null; the columns below are what matching reads.</summary>
     public string? Requirements { get; set; }
 

@@ -27,13 +27,13 @@ internal sealed partial class JobLifecycle(
 {
     public async Task<SubmitOutcome> SubmitAsync(WriteScope scope, NewJob request)
     {
-        var db = scope.Db;
         if (request.IdempotencyKey is not null)
         {
             // Two processes storing the same key at once: the second insert fails on the unique index, and the
             // submit handler runs the unit again, which then finds the first one's job here.
-            var existing = await db.Jobs.AsNoTracking()
-                .FirstOrDefaultAsync(j => j.ClientId == request.ClientId && j.IdempotencyKey == request.IdempotencyKey);
+            var existing = await JobRows.ReadOneAsync(scope.Sql.For(SelectByIdempotencyKey)
+                .With("@client", request.ClientId)
+                .With("@key", request.IdempotencyKey));
             if (existing is not null)
             {
                 return existing.RequestHash == request.RequestHash
@@ -59,6 +59,7 @@ internal sealed partial class JobLifecycle(
             State = JobState.Queued,
             Priority = request.Priority,
             Parameters = request.Parameters,
+            ParametersSha256 = request.ParametersSha256,
             Requirements = request.Requirements,
             RequiredModels = [.. request.Models.Select(m => new JobModel { Model = m })],
             ProfileId = await profiles.IdForAsync(
@@ -73,8 +74,32 @@ internal sealed partial class JobLifecycle(
             IdempotencyKey = request.IdempotencyKey,
             RequestHash = request.RequestHash,
         };
-        db.Jobs.Add(job);
-        await db.SaveChangesAsync();
+        job.Seq = (long)(await scope.Sql.For(InsertJob)
+            .With("@id", job.Id)
+            .With("@client", job.ClientId)
+            .With("@key", job.ApiKeyId)
+            .With("@type", job.JobType)
+            .With("@priority", job.Priority)
+            .With("@parameters", job.Parameters)
+            .With("@parameters_sha256", job.ParametersSha256)
+            .With("@requirements", job.Requirements)
+            .With("@profile", job.ProfileId)
+            .With("@vram", job.MinVramGb)
+            .With("@gpu", job.RequiredGpu)
+            .With("@region", job.Region)
+            .With("@max_price", job.MaxPrice)
+            .With("@max_attempts", job.MaxAttempts)
+            .With("@now", job.CreatedAt)
+            .With("@expires", job.ExpiresAt)
+            .With("@idempotency_key", job.IdempotencyKey)
+            .With("@request_hash", job.RequestHash)
+            .ExecuteScalarAsync())!;
+        foreach (var model in job.RequiredModels)
+        {
+            model.JobSeq = job.Seq;
+            await scope.Sql.For(InsertJobModel).With("@job", job.Seq).With("@model", model.Model).ExecuteNonQueryAsync();
+        }
+
         signals.Queued(scope);
         scope.OnCommitted(metrics.JobSubmitted);
         return new SubmitOutcome(job, Replayed: false);
@@ -82,67 +107,83 @@ internal sealed partial class JobLifecycle(
 
     /// <summary>
     /// The miner's leases: those it holds plus new ones up to its free capacity, best first. Asking again returns
-    /// the same leases, so a response lost on the way costs the miner nothing.
+    /// the same leases, so a response lost on the way costs the miner nothing. Null when there is no such miner.
     /// </summary>
-    public async Task<MinerLeases> TakeAsync(WriteScope scope, Miner miner)
+    public async Task<MinerLeases?> TakeAsync(WriteScope scope, string minerId)
     {
-        var db = scope.Db;
-        var held = await db.Jobs.AsNoTracking()
-            .Where(j => j.State == JobState.Running && j.MinerId == miner.Id)
-            .OrderBy(j => j.StartedAt)
-            .ToListAsync();
+        var miner = await ReadTakerAsync(scope, minerId);
+        if (miner is null)
+        {
+            return null;
+        }
+
+        var held = await JobRows.ReadAllAsync(scope.Sql.For(SelectHeld).With("@miner", minerId));
         var free = miner.MaxConcurrency - held.Count;
         if (free <= 0 || miner.Status != MinerStatus.Online || miner.Blocked || miner.DrainedByOperator)
         {
             return new MinerLeases(held, []);
         }
 
-        var servable = await profiles.ServableAsync(db, MinerOffer.Of(miner));
-        var candidates = await JobCandidates.FindAsync(db, servable, free);
+        var servable = await profiles.ServableAsync(scope, miner.Offer);
+        var candidates = await JobCandidates.FindAsync(scope, servable, free);
 
-        var taken = new List<long>(candidates.Count);
+        var leased = new List<Job>(candidates.Count);
         foreach (var seq in candidates)
         {
-            var token = Ids.RandomToken(20);
-            var leaseEnd = scope.Now + settings.LeaseDuration;
-            var updated = await db.Jobs
-                .Where(j => j.Seq == seq && j.State == JobState.Queued)
-                .ExecuteUpdateAsync(set => set
-                    .SetProperty(j => j.State, JobState.Running)
-                    .SetProperty(j => j.MinerId, miner.Id)
-                    .SetProperty(j => j.UnitPrice, miner.PricePerUnit)
-                    .SetProperty(j => j.LeaseToken, token)
-                    .SetProperty(j => j.LeaseExpiresAt, leaseEnd)
-                    .SetProperty(j => j.StartedAt, scope.Now)
-                    .SetProperty(j => j.Attempts, j => j.Attempts + 1));
-            if (updated == 1)
+            // The guard is the state: only a job still queued is given out, and RETURNING hands back the lease.
+            var job = await JobRows.ReadOneAsync(scope.Sql.For(Lease)
+                .With("@seq", seq)
+                .With("@miner", minerId)
+                .With("@price", miner.PricePerUnit)
+                .With("@token", Ids.RandomToken(20))
+                .With("@lease_end", scope.Now + settings.LeaseDuration)
+                .With("@now", scope.Now));
+            if (job is null)
             {
-                taken.Add(seq);
+                continue;
             }
+
+            leased.Add(job);
+            await scope.Sql.For(InsertAttempt)
+                .With("@job", job.Seq)
+                .With("@attempt", job.Attempts)
+                .With("@miner", minerId)
+                .With("@token", job.LeaseToken)
+                .With("@now", scope.Now)
+                .ExecuteNonQueryAsync();
         }
 
-        if (taken.Count == 0)
+        if (leased.Count == 0)
         {
             return new MinerLeases(held, []);
         }
 
-        var leased = await db.Jobs.AsNoTracking().Where(j => taken.Contains(j.Seq)).ToListAsync();
-        db.JobAttempts.AddRange(leased.Select(j => new JobAttempt
-        {
-            JobSeq = j.Seq,
-            Attempt = j.Attempts,
-            MinerId = miner.Id,
-            LeaseToken = j.LeaseToken!,
-            StartedAt = scope.Now,
-        }));
-        await db.SaveChangesAsync();
-
-        var ids = leased.Select(j => j.Id).ToList();
         var waits = leased.Where(j => j.Attempts == 1).Select(j => scope.Now - j.CreatedAt).ToList();
-        signals.Changed(scope, ids);
+        signals.Changed(scope, [.. leased.Select(j => j.Id)]);
         scope.OnCommitted(() => waits.ForEach(metrics.JobLeased));
         return new MinerLeases(held, [.. leased.OrderByDescending(j => j.Priority).ThenBy(j => j.Seq)]);
     }
+
+    private static async Task<Taker?> ReadTakerAsync(WriteScope scope, string minerId)
+    {
+        await using var row = await scope.Sql.For(SelectTaker).With("@miner", minerId).ExecuteReaderAsync();
+        if (!await row.ReadAsync())
+        {
+            return null;
+        }
+
+        return new Taker(
+            Enum.Parse<MinerStatus>(row.GetString(0), ignoreCase: true),
+            row.GetBoolean(1),
+            row.GetBoolean(2),
+            row.GetInt32(3),
+            row.GetInt64(4),
+            MinerOffer.Parse(row.GetString(5), row.GetString(6), row.GetInt32(7), row.GetStringOrNull(8)));
+    }
+
+    /// <summary>What taking work needs to know of a miner.</summary>
+    private sealed record Taker(
+        MinerStatus Status, bool Blocked, bool DrainedByOperator, int MaxConcurrency, long PricePerUnit, MinerOffer Offer);
 
     /// <summary>
     /// Keeps the miner's leases alive and names the jobs it reports running that are no longer its own.
@@ -168,20 +209,18 @@ internal sealed partial class JobLifecycle(
 
     public async Task<FinishOutcome> FinishAsync(WriteScope scope, string minerId, ResultReport report)
     {
-        var db = scope.Db;
-        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == report.JobId);
+        var job = await JobRows.ReadOneAsync(scope.Sql.For(SelectById).With("@id", report.JobId));
         if (job is null)
         {
             return new FinishOutcome(FinishStatus.NotFound, null);
         }
 
         if (job.ResultLeaseToken == report.LeaseToken
-            && await db.JobAttempts.AnyAsync(a =>
-                a.JobSeq == job.Seq && a.LeaseToken == report.LeaseToken && a.MinerId == minerId))
+            && await HeldAsync(scope, job.Seq, minerId, report.LeaseToken))
         {
             // The same lease reported before: answer as then. A job that is not final was put back in the queue.
             var receiptId = job.State == JobState.Completed
-                ? await db.Receipts.Where(r => r.JobId == job.Id).Select(r => r.Id).FirstOrDefaultAsync()
+                ? await scope.Db.Receipts.Where(r => r.JobId == job.Id).Select(r => r.Id).FirstOrDefaultAsync()
                 : null;
             return new FinishOutcome(FinishStatus.Replayed, job, receiptId);
         }
@@ -189,59 +228,29 @@ internal sealed partial class JobLifecycle(
         var holdsLease = job.State == JobState.Running && job.MinerId == minerId && job.LeaseToken == report.LeaseToken;
         if (!holdsLease)
         {
-            var everHeld = await db.JobAttempts.AnyAsync(a => a.JobSeq == job.Seq && a.MinerId == minerId);
-            var status = !everHeld ? FinishStatus.NotFound
+            var status = !await HeldAsync(scope, job.Seq, minerId, leaseToken: null) ? FinishStatus.NotFound
                 : job.State == JobState.Cancelled ? FinishStatus.Cancelled
                 : job.State == JobState.Expired ? FinishStatus.Expired
                 : FinishStatus.LeaseExpired;
             return new FinishOutcome(status, job);
         }
 
-        var guarded = db.Jobs.Where(j =>
-            j.Seq == job.Seq && j.State == JobState.Running && j.LeaseToken == report.LeaseToken);
-        int updated;
-        JobState next;
-        if (report.Completed)
+        var next = report.Completed ? JobState.Completed
+            : report.Retryable && job.Attempts < job.MaxAttempts && job.ExpiresAt > scope.Now ? JobState.Queued
+            : JobState.Failed;
+        var end = next switch
         {
-            next = JobState.Completed;
-            updated = await guarded.ExecuteUpdateAsync(set => set
-                .SetProperty(j => j.State, JobState.Completed)
-                .SetProperty(j => j.Result, report.Result)
-                .SetProperty(j => j.Metrics, report.Metrics)
-                .SetProperty(j => j.ErrorCode, (string?)null)
-                .SetProperty(j => j.ErrorMessage, (string?)null)
-                .SetProperty(j => j.CompletedAt, scope.Now)
-                .SetProperty(j => j.ResultLeaseToken, report.LeaseToken)
-                .SetProperty(j => j.LeaseToken, (string?)null)
-                .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null));
-        }
-        else if (report.Retryable && job.Attempts < job.MaxAttempts && job.ExpiresAt > scope.Now)
-        {
-            next = JobState.Queued;
-            updated = await guarded.ExecuteUpdateAsync(set => set
-                .SetProperty(j => j.State, JobState.Queued)
-                .SetProperty(j => j.Metrics, report.Metrics)
-                .SetProperty(j => j.ErrorCode, report.ErrorCode)
-                .SetProperty(j => j.ErrorMessage, report.ErrorMessage)
-                .SetProperty(j => j.ResultLeaseToken, report.LeaseToken)
-                .SetProperty(j => j.MinerId, (string?)null)
-                .SetProperty(j => j.LeaseToken, (string?)null)
-                .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null));
-        }
-        else
-        {
-            next = JobState.Failed;
-            updated = await guarded.ExecuteUpdateAsync(set => set
-                .SetProperty(j => j.State, JobState.Failed)
-                .SetProperty(j => j.Metrics, report.Metrics)
-                .SetProperty(j => j.ErrorCode, report.ErrorCode)
-                .SetProperty(j => j.ErrorMessage, report.ErrorMessage)
-                .SetProperty(j => j.CompletedAt, scope.Now)
-                .SetProperty(j => j.ResultLeaseToken, report.LeaseToken)
-                .SetProperty(j => j.LeaseToken, (string?)null)
-                .SetProperty(j => j.LeaseExpiresAt, (DateTime?)null));
-        }
-
+            JobState.Completed => scope.Sql.For(Complete).With("@result", report.Result).With("@now", scope.Now),
+            JobState.Queued => scope.Sql.For(Requeue)
+                .With("@code", report.ErrorCode).With("@message", report.ErrorMessage),
+            _ => scope.Sql.For(Fail)
+                .With("@code", report.ErrorCode).With("@message", report.ErrorMessage).With("@now", scope.Now),
+        };
+        var updated = await end
+            .With("@seq", job.Seq)
+            .With("@token", report.LeaseToken)
+            .With("@metrics", report.Metrics)
+            .ExecuteNonQueryAsync();
         if (updated == 0)
         {
             // Another process moved the job between the read and the guarded write.
@@ -252,14 +261,15 @@ internal sealed partial class JobLifecycle(
         // not at all. Both price the job with JobPricing at scope.Now, so the receipt states what the ledger paid.
         var issued = next == JobState.Completed ? await receipts.IssueAsync(scope, job, report) : null;
 
-        // Paid in the same unit as the transition; a requeued job keeps its hold for the next attempt.
-        if (next == JobState.Completed)
+        // Paid in the same unit as the transition; a requeued job keeps its hold for the next attempt. Only a job
+        // with a budget can have a hold (see Bookkeeper.HoldForJobAsync), so the others skip the look-up.
+        if (next == JobState.Completed && job.MaxPrice is not null)
         {
             var price = JobPricing.Price(
                 JobPricing.MilliUnits(job.StartedAt!.Value, scope.Now), job.UnitPrice ?? 0, job.MaxPrice);
             await books.SettleJobAsync(scope, job.Id, price, minerId);
         }
-        else if (next == JobState.Failed)
+        else if (next == JobState.Failed && job.MaxPrice is not null)
         {
             await books.ReleaseJobAsync(scope, job.Id);
         }
@@ -280,8 +290,18 @@ internal sealed partial class JobLifecycle(
             scope.OnCommitted(metrics.ReceiptIssued);
         }
 
-        var finished = await db.Jobs.AsNoTracking().FirstAsync(j => j.Seq == job.Seq);
-        return new FinishOutcome(FinishStatus.Accepted, finished, issued);
+        job.State = next;
+        return new FinishOutcome(FinishStatus.Accepted, job, issued);
+    }
+
+    /// <summary>Whether the miner ever held the job (under <paramref name="leaseToken"/>, when given).</summary>
+    private static async Task<bool> HeldAsync(WriteScope scope, long jobSeq, string minerId, string? leaseToken)
+    {
+        var command = leaseToken is null
+            ? scope.Sql.For(SelectAttempt).With("@job", jobSeq).With("@miner", minerId)
+            : scope.Sql.For(SelectAttemptWithLease).With("@job", jobSeq).With("@miner", minerId)
+                .With("@token", leaseToken);
+        return await command.ExecuteScalarAsync() is not null;
     }
 
     public async Task<CancelOutcome> CancelAsync(WriteScope scope, string clientId, string jobId)
@@ -471,6 +491,69 @@ internal sealed partial class JobLifecycle(
         return changed.Count;
     }
 
+    private const string SelectById = "SELECT " + JobRows.Columns + " FROM jobs WHERE id = @id";
+
+    private const string SelectByIdempotencyKey =
+        "SELECT " + JobRows.Columns + " FROM jobs WHERE client_id = @client AND idempotency_key = @key";
+
+    private const string InsertJob = """
+        INSERT INTO jobs (id, client_id, api_key_id, job_type, state, priority, parameters, parameters_sha256,
+            requirements, profile_id, min_vram_gb, required_gpu, region, max_price, attempts, max_attempts,
+            created_at, expires_at, idempotency_key, request_hash)
+        VALUES (@id, @client, @key, @type, 'queued', @priority, @parameters, @parameters_sha256,
+            @requirements, @profile, @vram, @gpu, @region, @max_price, 0, @max_attempts,
+            @now, @expires, @idempotency_key, @request_hash)
+        RETURNING seq
+        """;
+
+    private const string InsertJobModel = "INSERT INTO job_models (job_seq, model) VALUES (@job, @model)";
+
+    private const string SelectTaker = """
+        SELECT status, blocked, drained_by_operator, max_concurrency, price_per_unit, models, gpus, max_vram_gb, region
+        FROM miners WHERE id = @miner
+        """;
+
+    private const string SelectHeld =
+        "SELECT " + JobRows.Columns + " FROM jobs WHERE state = 'running' AND miner_id = @miner ORDER BY started_at";
+
+    private const string Lease = """
+        UPDATE jobs SET state = 'running', miner_id = @miner, unit_price = @price, lease_token = @token,
+            lease_expires_at = @lease_end, started_at = @now, attempts = attempts + 1
+        WHERE seq = @seq AND state = 'queued'
+        RETURNING
+        """ + " " + JobRows.Columns;
+
+    private const string InsertAttempt = """
+        INSERT INTO job_attempts (job_seq, attempt, miner_id, lease_token, started_at)
+        VALUES (@job, @attempt, @miner, @token, @now)
+        """;
+
+    private const string SelectAttempt =
+        "SELECT 1 FROM job_attempts WHERE job_seq = @job AND miner_id = @miner LIMIT 1";
+
+    private const string SelectAttemptWithLease =
+        "SELECT 1 FROM job_attempts WHERE job_seq = @job AND miner_id = @miner AND lease_token = @token LIMIT 1";
+
+    // The three ends of an attempt, each guarded by the lease it ends.
+    private const string Complete = """
+        UPDATE jobs SET state = 'completed', result = @result, metrics = @metrics, error_code = NULL,
+            error_message = NULL, completed_at = @now, result_lease_token = @token, lease_token = NULL,
+            lease_expires_at = NULL
+        WHERE seq = @seq AND state = 'running' AND lease_token = @token
+        """;
+
+    private const string Requeue = """
+        UPDATE jobs SET state = 'queued', metrics = @metrics, error_code = @code, error_message = @message,
+            result_lease_token = @token, miner_id = NULL, lease_token = NULL, lease_expires_at = NULL
+        WHERE seq = @seq AND state = 'running' AND lease_token = @token
+        """;
+
+    private const string Fail = """
+        UPDATE jobs SET state = 'failed', metrics = @metrics, error_code = @code, error_message = @message,
+            completed_at = @now, result_lease_token = @token, lease_token = NULL, lease_expires_at = NULL
+        WHERE seq = @seq AND state = 'running' AND lease_token = @token
+        """;
+
     private sealed record LeaseRef(long Seq, string JobId, string Token);
 
     private static partial class Log
@@ -495,6 +578,7 @@ internal sealed record NewJob(
     string ApiKeyId,
     string JobType,
     string Parameters,
+    string ParametersSha256,
     string? Requirements,
     IReadOnlyList<string> Models,
     int? MinVramGb,
@@ -551,9 +635,12 @@ internal sealed record CancelOutcome(CancelStatus Status, Job? Job);
 internal sealed record MinerOffer(
     IReadOnlyList<string> Models, IReadOnlyList<string> Gpus, int MaxVramGb, string? Region)
 {
-    public static MinerOffer Of(Miner miner) => new(
-        JsonSerializer.Deserialize<List<string>>(miner.Models) ?? [],
-        JsonSerializer.Deserialize<List<string>>(miner.Gpus) ?? [],
-        miner.MaxVramGb,
-        miner.Region);
+    public static MinerOffer Of(Miner miner) => Parse(miner.Models, miner.Gpus, miner.MaxVramGb, miner.Region);
+
+    /// <summary>From the stored columns: models and GPUs are JSON arrays of lowercase names.</summary>
+    public static MinerOffer Parse(string models, string gpus, int maxVramGb, string? region) => new(
+        JsonSerializer.Deserialize<List<string>>(models) ?? [],
+        JsonSerializer.Deserialize<List<string>>(gpus) ?? [],
+        maxVramGb,
+        region);
 }

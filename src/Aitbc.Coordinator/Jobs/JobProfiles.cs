@@ -91,7 +91,7 @@ internal sealed class JobProfiles
     }
 
     /// <summary>The profiles whose requirements <paramref name="offer"/> meets.</summary>
-    public async Task<List<long>> ServableAsync(CoordinatorDb db, MinerOffer offer)
+    public async Task<List<long>> ServableAsync(WriteScope scope, MinerOffer offer)
     {
         List<(JobProfile Profile, IReadOnlyList<string> Models)> known;
         lock (_gate)
@@ -100,11 +100,27 @@ internal sealed class JobProfiles
         }
 
         var last = known.Count == 0 ? 0 : known[^1].Profile.Id;
-        var added = await db.Set<JobProfile>().AsNoTracking().Where(p => p.Id > last).OrderBy(p => p.Id).ToListAsync();
+        var added = new List<(JobProfile, IReadOnlyList<string>)>();
+        await using (var row = await scope.Sql.For(SelectAdded).With("@last", last).ExecuteReaderAsync())
+        {
+            while (await row.ReadAsync())
+            {
+                var profile = new JobProfile
+                {
+                    Id = row.GetInt64(0),
+                    Key = row.GetString(1),
+                    Models = row.GetString(2),
+                    MinVramGb = row.GetInt32OrNull(3),
+                    Gpu = row.GetStringOrNull(4),
+                    Region = row.GetStringOrNull(5),
+                };
+                added.Add((profile, JsonSerializer.Deserialize<string[]>(profile.Models) ?? []));
+            }
+        }
+
         if (added.Count > 0)
         {
-            known = [.. known, .. added.Select(p =>
-                (p, (IReadOnlyList<string>)(JsonSerializer.Deserialize<string[]>(p.Models) ?? [])))];
+            known = [.. known, .. added];
             lock (_gate)
             {
                 if (known.Count > _known.Count)
@@ -116,4 +132,8 @@ internal sealed class JobProfiles
 
         return [.. known.Where(k => k.Profile.Fits(offer, k.Models)).Select(k => k.Profile.Id)];
     }
+
+    // Profiles are never changed or removed, and other processes may add some: only the new rows are read.
+    private const string SelectAdded =
+        "SELECT id, key, models, min_vram_gb, gpu, region FROM job_profiles WHERE id > @last ORDER BY id";
 }

@@ -183,7 +183,7 @@ internal static class MinersApi
 
     private static async Task<Results<Ok<MinerJobs>, ProblemHttpResult>> JobsAsync(
         Caller caller,
-        CoordinatorDb db,
+        MinerKeys minerKeys,
         JobLifecycle lifecycle,
         JobSignals signals,
         DbWriter writer,
@@ -198,10 +198,7 @@ internal static class MinersApi
                 "validation_failed", $"wait must be from 0 to {ClientJobsApi.MaxWaitSeconds} seconds.");
         }
 
-        var minerId = await db.Miners.AsNoTracking()
-            .Where(m => m.ApiKeyId == caller.KeyId)
-            .Select(m => m.Id)
-            .FirstOrDefaultAsync(cancel);
+        var minerId = await minerKeys.MinerOfAsync(caller.KeyId, cancel);
         if (minerId is null)
         {
             return NotRegistered();
@@ -237,18 +234,22 @@ internal static class MinersApi
     /// <summary>Marks the miner seen (at most once a second) and hands out its leases.</summary>
     private static async Task<MinerLeases> TakeAsync(WriteScope scope, JobLifecycle lifecycle, string minerId)
     {
-        var recently = scope.Now.AddSeconds(-1);
-        await scope.Db.Miners
-            .Where(m => m.Id == minerId && (m.LastSeenAt < recently || m.Status == MinerStatus.Offline))
-            .ExecuteUpdateAsync(set => set
-                .SetProperty(m => m.LastSeenAt, scope.Now)
-                .SetProperty(m => m.Status, m => m.Status == MinerStatus.Offline ? MinerStatus.Online : m.Status));
-        var miner = await scope.Db.Miners.AsNoTracking().FirstAsync(m => m.Id == minerId);
-        return await lifecycle.TakeAsync(scope, miner);
+        await scope.Sql.For(MarkSeen)
+            .With("@miner", minerId)
+            .With("@now", scope.Now)
+            .With("@recently", scope.Now.AddSeconds(-1))
+            .ExecuteNonQueryAsync();
+        return await lifecycle.TakeAsync(scope, minerId)
+            ?? throw new InvalidOperationException($"Miner {minerId} has no row, yet miners are never deleted.");
     }
 
+    private const string MarkSeen = """
+        UPDATE miners SET last_seen_at = @now, status = CASE WHEN status = 'offline' THEN 'online' ELSE status END
+        WHERE id = @miner AND (last_seen_at < @recently OR status = 'offline')
+        """;
+
     private static async Task<Results<Ok<ResultAccepted>, ProblemHttpResult>> ResultAsync(
-        ResultRequest request, Caller caller, CoordinatorDb db, JobLifecycle lifecycle, DbWriter writer)
+        ResultRequest request, Caller caller, MinerKeys minerKeys, JobLifecycle lifecycle, DbWriter writer)
     {
         var errors = new ValidationErrors();
         var completed = request.Status switch
@@ -310,10 +311,7 @@ internal static class MinersApi
             return errors.ToProblem();
         }
 
-        var minerId = await db.Miners.AsNoTracking()
-            .Where(m => m.ApiKeyId == caller.KeyId)
-            .Select(m => m.Id)
-            .FirstOrDefaultAsync();
+        var minerId = await minerKeys.MinerOfAsync(caller.KeyId);
         if (minerId is null)
         {
             return NotRegistered();

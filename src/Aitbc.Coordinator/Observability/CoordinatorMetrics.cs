@@ -19,6 +19,9 @@ internal sealed class CoordinatorMetrics
     private readonly Histogram _runTime;
     private readonly Counter _leasesExpired;
     private readonly Counter _receiptsIssued;
+    private readonly Counter _writerBatches;
+    private readonly Counter _writerUnits;
+    private readonly Counter _writerBusy;
 
     public CoordinatorMetrics()
     {
@@ -45,6 +48,10 @@ internal sealed class CoordinatorMetrics
         _leasesExpired = factory.CreateCounter("aitbc_leases_expired_total",
             "Leases taken back before a result came: lease_expired, miner_offline or miner_blocked.", ["reason"]);
         _receiptsIssued = factory.CreateCounter("aitbc_receipts_issued_total", "Signed receipts issued.");
+        _writerBatches = factory.CreateCounter("aitbc_writer_batches_total", "Transactions run by the single writer.");
+        _writerUnits = factory.CreateCounter("aitbc_writer_units_total", "Units of work run by the single writer.");
+        _writerBusy = factory.CreateCounter("aitbc_writer_busy_seconds_total",
+            "Time the single writer spent running transactions; a rate near 1 means every write waits for it.");
         Jobs = factory.CreateGauge("aitbc_jobs", "Jobs in the database by state.", ["state"]);
         QueueDepth = factory.CreateGauge("aitbc_queue_depth", "Queued jobs by job type.", ["job_type"]);
         Miners = factory.CreateGauge("aitbc_miners", "Miners by status: online, draining, offline.", ["status"]);
@@ -94,6 +101,14 @@ internal sealed class CoordinatorMetrics
 
     /// <summary>For the receipts feature: once per receipt, after the transaction that stored it commits.</summary>
     public void ReceiptIssued() => _receiptsIssued.Inc();
+
+    /// <summary>For the single writer: once per transaction, committed or not.</summary>
+    public void WriterBatch(int units, TimeSpan busy)
+    {
+        _writerBatches.Inc();
+        _writerUnits.Inc(units);
+        _writerBusy.Inc(busy.TotalSeconds);
+    }
 
     private static string Name(JobState state) => state.ToString().ToLowerInvariant();
 }

@@ -5,7 +5,6 @@ using System.Text.Json;
 using Aitbc.Coordinator.Common;
 using Aitbc.Coordinator.Data;
 using Aitbc.Coordinator.Jobs;
-using Microsoft.EntityFrameworkCore;
 
 namespace Aitbc.Coordinator.Receipts;
 
@@ -25,15 +24,12 @@ internal sealed partial class ReceiptIssuer(ReceiptKeyring keyring, ILogger<Rece
 
     public async Task<string> IssueAsync(WriteScope scope, Job job, ResultReport report)
     {
-        var db = scope.Db;
         var milliUnits = JobPricing.MilliUnits(job.StartedAt!.Value, scope.Now);
         var unitPrice = job.UnitPrice ?? 0;
-        // TODO: hash the parameters once at submit (a jobs column) so that up to 256 KiB of canonicalization leaves
-        // the writer's loop; it can go when the Jobs owner agrees to the extra column.
         var facts = new Facts(
             Ids.New(IdPrefix),
             job,
-            Jcs.Sha256Hex(job.Parameters),
+            job.ParametersSha256,
             report.ResultSha256 ?? Jcs.Sha256Hex(report.Result ?? "null"),
             FormatUnits(milliUnits),
             new AitbcAmount(unitPrice),
@@ -43,28 +39,28 @@ internal sealed partial class ReceiptIssuer(ReceiptKeyring keyring, ILogger<Rece
 
         for (var attempt = 1; ; attempt++)
         {
-            var head = await db.ReceiptChainHeads.AsNoTracking().SingleAsync(h => h.Id == ReceiptChainHead.SingleId);
-            var seq = head.Seq + 1;
-            var body = Build(facts, seq, head.Sha256);
+            var (headSeq, headSha256) = await ReadHeadAsync(scope);
+            var seq = headSeq + 1;
+            var body = Build(facts, seq, headSha256);
             var sha256 = Convert.ToHexStringLower(SHA256.HashData(body));
 
             // The guard names the seq just read: if another writer appended meanwhile, nothing moves and we retry.
-            var moved = await db.ReceiptChainHeads
-                .Where(h => h.Id == ReceiptChainHead.SingleId && h.Seq == head.Seq)
-                .ExecuteUpdateAsync(set => set.SetProperty(h => h.Seq, seq).SetProperty(h => h.Sha256, sha256));
+            var moved = await scope.Sql.For(MoveHead)
+                .With("@seq", seq)
+                .With("@sha256", sha256)
+                .With("@previous", headSeq)
+                .ExecuteNonQueryAsync();
             if (moved == 1)
             {
-                db.Receipts.Add(new Receipt
-                {
-                    Seq = seq,
-                    Id = facts.ReceiptId,
-                    JobId = job.Id,
-                    ClientId = job.ClientId,
-                    MinerId = job.MinerId!,
-                    IssuedAt = scope.Now,
-                    Body = body,
-                });
-                await db.SaveChangesAsync();
+                await scope.Sql.For(InsertReceipt)
+                    .With("@seq", seq)
+                    .With("@id", facts.ReceiptId)
+                    .With("@job", job.Id)
+                    .With("@client", job.ClientId)
+                    .With("@miner", job.MinerId)
+                    .With("@now", scope.Now)
+                    .With("@body", body)
+                    .ExecuteNonQueryAsync();
                 Log.Issued(logger, facts.ReceiptId, seq, job.Id);
                 return facts.ReceiptId;
             }
@@ -75,9 +71,27 @@ internal sealed partial class ReceiptIssuer(ReceiptKeyring keyring, ILogger<Rece
                     $"The receipt chain head moved {MaxHeadAttempts} times while issuing a receipt for {job.Id}.");
             }
 
-            Log.HeadMoved(logger, head.Seq);
+            Log.HeadMoved(logger, headSeq);
         }
     }
+
+    private static async Task<(long Seq, string Sha256)> ReadHeadAsync(WriteScope scope)
+    {
+        await using var row = await scope.Sql.For(SelectHead).ExecuteReaderAsync();
+        return await row.ReadAsync()
+            ? (row.GetInt64(0), row.GetString(1))
+            : throw new InvalidOperationException("The receipt chain has no head row; the database is not set up.");
+    }
+
+    private const string SelectHead = "SELECT seq, sha256 FROM receipt_chain_head WHERE id = 1";
+
+    private const string MoveHead =
+        "UPDATE receipt_chain_head SET seq = @seq, sha256 = @sha256 WHERE id = 1 AND seq = @previous";
+
+    private const string InsertReceipt = """
+        INSERT INTO receipts (seq, id, job_id, client_id, miner_id, issued_at, body)
+        VALUES (@seq, @id, @job, @client, @miner, @now, @body)
+        """;
 
     /// <summary>Units are kept in thousandths of a GPU-second, shown as a plain decimal: 12345 is "12.345".</summary>
     public static string FormatUnits(long milliUnits)

@@ -302,6 +302,12 @@ namespace Aitbc.Coordinator.Data.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("parameters");
 
+                    b.Property<string>("ParametersSha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("parameters_sha256");
+
                     b.Property<int>("Priority")
                         .HasColumnType("integer")
                         .HasColumnName("priority");

@@ -295,6 +295,12 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("parameters");
 
+                    b.Property<string>("ParametersSha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("parameters_sha256");
+
                     b.Property<int>("Priority")
                         .HasColumnType("INTEGER")
                         .HasColumnName("priority");

@@ -268,6 +268,7 @@ namespace Aitbc.Coordinator.Data.Migrations.Postgres
                     state = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     priority = table.Column<int>(type: "integer", nullable: false),
                     parameters = table.Column<string>(type: "text", nullable: false),
+                    parameters_sha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     requirements = table.Column<string>(type: "text", nullable: true),
                     profile_id = table.Column<long>(type: "bigint", nullable: false),
                     min_vram_gb = table.Column<int>(type: "integer", nullable: true),

@@ -267,6 +267,7 @@ namespace Aitbc.Coordinator.Data.Migrations.Sqlite
                     state = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
                     priority = table.Column<int>(type: "INTEGER", nullable: false),
                     parameters = table.Column<string>(type: "TEXT", nullable: false),
+                    parameters_sha256 = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                     requirements = table.Column<string>(type: "TEXT", nullable: true),
                     profile_id = table.Column<long>(type: "INTEGER", nullable: false),
                     min_vram_gb = table.Column<int>(type: "INTEGER", nullable: true),
