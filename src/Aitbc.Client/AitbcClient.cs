@@ -1,6 +1,8 @@
 using System.Text.Json.Serialization;
+using Aitbc.Client.Admin;
 using Aitbc.Client.Jobs;
 using Aitbc.Client.Miners;
+using Aitbc.Client.Receipts;
 
 namespace Aitbc.Client;
 
@@ -34,6 +36,8 @@ public sealed class AitbcClient : IDisposable
         _transport = new ApiTransport(http, baseAddress, apiKey);
         Jobs = new JobsClient(_transport);
         Miner = new MinerClient(_transport);
+        Receipts = new ReceiptsClient(_transport);
+        Admin = new AdminClient(_transport);
     }
 
     /// <summary>How long a call may take beyond any wait it asked the server for. Default 30 seconds.</summary>
@@ -53,6 +57,12 @@ public sealed class AitbcClient : IDisposable
 
     /// <summary>Registering, heartbeats, taking jobs and reporting results (the miner role).</summary>
     public MinerClient Miner { get; }
+
+    /// <summary>Receipt keys, the receipts a client or miner may read, and the server's verifier.</summary>
+    public ReceiptsClient Receipts { get; }
+
+    /// <summary>Statistics, jobs, miners, API keys, grants and audits (the admin role).</summary>
+    public AdminClient Admin { get; }
 
     /// <summary><c>GET /healthz</c>: the process is alive.</summary>
     public Task<HealthStatus> HealthAsync(CancellationToken cancel = default) =>
