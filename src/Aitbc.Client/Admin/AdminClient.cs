@@ -41,7 +41,7 @@ public sealed class AdminClient
         return _transport.SendAsync<AdminMinerPage>(HttpMethod.Get, path.ToString(), cancel: cancel);
     }
 
-    /// <summary>Gives the miner no new work; it keeps and may finish its leases. Repeating it changes nothing.</summary>
+    /// <summary>Gives the miner no new work; it keeps and may finish its leases. Repeating it is harmless.</summary>
     public Task<AdminMiner> DrainMinerAsync(string minerId, CancellationToken cancel = default) =>
         ChangeMinerAsync(minerId, "drain", cancel);
 
@@ -112,7 +112,7 @@ public sealed class AdminClient
         return _transport.SendAsync<Grant>(HttpMethod.Post, $"{Base}/ledger/grants", request, cancel: cancel);
     }
 
-    /// <summary>Checks the books: postings sum to zero, cached balances match, open holds belong to live jobs.</summary>
+    /// <summary>Checks the books: postings sum to zero, balances match, open holds belong to live jobs.</summary>
     public Task<LedgerAudit> AuditLedgerAsync(CancellationToken cancel = default) =>
         _transport.SendAsync<LedgerAudit>(HttpMethod.Get, $"{Base}/ledger/audit", cancel: cancel);
 

@@ -242,7 +242,9 @@ public sealed record ReceiptAudit
     public BrokenLink? FirstBroken { get; init; }
 }
 
-/// <summary>Where the chain breaks; <see cref="Problem"/> is <c>changed</c>, <c>missing</c> or <c>reordered</c>.</summary>
+/// <summary>
+/// Where the chain breaks: <see cref="Problem"/> is <c>changed</c>, <c>missing</c> or <c>reordered</c>.
+/// </summary>
 public sealed record BrokenLink(long Seq, string? ReceiptId, string Problem, string Detail);
 
 /// <summary><c>POST /v1/admin/exchange/payments/{id}/confirm</c>: the paying transaction and a note.</summary>
@@ -292,5 +294,6 @@ internal sealed class SignedAmountConverter : JsonConverter<decimal>
     }
 
     public override void Write(Utf8JsonWriter writer, decimal value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(value < 0 ? "-" + AitbcAmountConverter.Format(-value) : AitbcAmountConverter.Format(value));
+        writer.WriteStringValue(
+            value < 0 ? "-" + AitbcAmountConverter.Format(-value) : AitbcAmountConverter.Format(value));
 }

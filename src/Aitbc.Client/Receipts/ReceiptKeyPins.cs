@@ -13,7 +13,8 @@ namespace Aitbc.Client.Receipts;
 public sealed class ReceiptKeyPins
 {
     private const string Subfolder = "receipt-keys";
-    private const UnixFileMode PrivateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const UnixFileMode PrivateFolder =
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     private static readonly JsonSerializerOptions FileJson = new(Wire.Options) { WriteIndented = true };
@@ -71,7 +72,8 @@ public sealed class ReceiptKeyPins
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ReceiptKeyPinException("pin_file_unreadable", $"Cannot read the pinned keys in {path}: {e.Message}");
+            throw new ReceiptKeyPinException("pin_file_unreadable",
+                $"Cannot read the pinned keys in {path}: {e.Message}");
         }
 
         PinFile? file;
@@ -97,7 +99,8 @@ public sealed class ReceiptKeyPins
         if (file is null)
         {
             throw new ReceiptKeyPinException("pin_file_unreadable",
-                $"{path} does not hold pinned receipt keys; check it, or remove it to pin the Coordinator's keys again.");
+                $"{path} does not hold pinned receipt keys; check it, or remove it to pin the Coordinator's keys "
+                + "again.");
         }
 
         return new ReceiptKeyPins(folder, path, address, keys, exists: true);
@@ -153,7 +156,9 @@ public sealed class ReceiptKeyPins
         return [.. added.Select(k => k.Kid)];
     }
 
-    /// <summary>Writes the pins: a new file 0600 in a 0700 folder, put in place whole so it is never half written.</summary>
+    /// <summary>
+    /// Writes the pins: a new file 0600 in a 0700 folder, moved into place so it is never half written.
+    /// </summary>
     public void Save()
     {
         var folder = Path.GetDirectoryName(FilePath)!;
@@ -197,7 +202,9 @@ public sealed class ReceiptKeyPins
         File.SetUnixFileMode(path, PrivateFolder);
     }
 
-    /// <summary>One address, one file: no user information, query or trailing slash (Uri lowercases the host).</summary>
+    /// <summary>
+    /// One address, one file: no user information, query or trailing slash; Uri lowercases the host.
+    /// </summary>
     private static string Normalize(Uri coordinator)
     {
         ArgumentNullException.ThrowIfNull(coordinator);

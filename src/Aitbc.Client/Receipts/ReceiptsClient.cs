@@ -13,7 +13,7 @@ public sealed class ReceiptsClient
 
     internal ReceiptsClient(ApiTransport transport) => _transport = transport;
 
-    /// <summary><c>GET /v1/receipts/keys</c>, or with <paramref name="wellKnown"/> <c>/.well-known/jwks.json</c>.</summary>
+    /// <summary><c>GET /v1/receipts/keys</c>, or the same at <c>/.well-known/jwks.json</c>.</summary>
     public Task<ReceiptKeySet> GetKeysAsync(bool wellKnown = false, CancellationToken cancel = default) =>
         _transport.SendAsync<ReceiptKeySet>(HttpMethod.Get,
             wellKnown ? "/.well-known/jwks.json" : "/v1/receipts/keys", cancel: cancel);
