@@ -4,7 +4,6 @@ using Aitbc.Client;
 using Aitbc.Client.Admin;
 using Aitbc.Client.Jobs;
 using Aitbc.Client.Miners;
-using Spectre.Console;
 
 namespace Aitbc.Cli.Commands;
 
@@ -65,15 +64,12 @@ internal static class AdminCommands
             }, cancel);
             output.Data(page, () =>
             {
-                var table = new Table().AddColumns("job_id", "type", "state", "client", "miner", "attempts",
-                    "created_at");
-                foreach (var job in page.Items)
-                {
-                    table.AddRow(Cells(job.JobId, job.JobType, ClientCommands.Name(job.State), job.ClientId,
-                        job.MinerId ?? "", N(job.Attempts), Time(job.CreatedAt)));
-                }
-
-                AnsiConsole.Write(table);
+                Columns(["job_id", "type", "state", "client", "miner", "attempts", "created_at"],
+                    page.Items.Select(job => new[]
+                    {
+                        job.JobId, job.JobType, ClientCommands.Name(job.State), job.ClientId, job.MinerId ?? "-",
+                        N(job.Attempts), Time(job.CreatedAt),
+                    }));
                 ShowMore(page.NextCursor);
             });
             return ExitCodes.Success;
@@ -107,15 +103,13 @@ internal static class AdminCommands
             }, cancel);
             output.Data(page, () =>
             {
-                var table = new Table().AddColumns("miner_id", "status", "flags", "running", "price", "last_seen_at");
-                foreach (var miner in page.Items)
-                {
-                    table.AddRow(Cells(miner.MinerId, Name(miner.Status), Flags(miner),
+                Columns(["miner_id", "status", "flags", "running", "price", "last_seen_at"],
+                    page.Items.Select(miner => new[]
+                    {
+                        miner.MinerId, Name(miner.Status), Flags(miner) is { Length: > 0 } flags ? flags : "-",
                         $"{N(miner.RunningJobs)}/{N(miner.MaxConcurrency)}",
-                        AitbcAmountConverter.Format(miner.PricePerUnit), Time(miner.LastSeenAt)));
-                }
-
-                AnsiConsole.Write(table);
+                        AitbcAmountConverter.Format(miner.PricePerUnit), Time(miner.LastSeenAt),
+                    }));
                 ShowMore(page.NextCursor);
             });
             return ExitCodes.Success;
@@ -218,15 +212,12 @@ internal static class AdminCommands
             }, cancel);
             output.Data(page, () =>
             {
-                var table = new Table().AddColumns("key_id", "name", "roles", "prefix", "source", "created_at",
-                    "revoked_at");
-                foreach (var key in page.Items)
-                {
-                    table.AddRow(Cells(key.KeyId, key.Name, string.Join(",", key.Roles), key.Prefix, key.Source,
-                        Time(key.CreatedAt), key.RevokedAt is { } revoked ? Time(revoked) : ""));
-                }
-
-                AnsiConsole.Write(table);
+                Columns(["key_id", "roles", "source", "created_at", "revoked_at", "name"],
+                    page.Items.Select(key => new[]
+                    {
+                        key.KeyId, string.Join(",", key.Roles), key.Source, Time(key.CreatedAt),
+                        key.RevokedAt is { } revoked ? Time(revoked) : "-", key.Name,
+                    }));
                 ShowMore(page.NextCursor);
             });
             return ExitCodes.Success;
@@ -364,8 +355,7 @@ internal static class AdminCommands
 
     private static void ShowStats(AdminStats stats)
     {
-        var grid = new Grid().AddColumn().AddColumn();
-        void Row(string name, string value) => grid.AddRow(new Text(name), new Text(value));
+        void Row(string name, string value) => Console.Out.WriteLine($"{name,-16}{value}");
 
         Row("jobs by state", Counts(stats.JobsByState));
         Row("queued by type", stats.QueueDepthByJobType.Count == 0 ? "none" : Counts(stats.QueueDepthByJobType));
@@ -377,7 +367,6 @@ internal static class AdminCommands
         Row("queue wait (s)", Percentiles(stats.QueueWaitSeconds));
         Row("run time (s)", Percentiles(stats.RunTimeSeconds));
         Row("window", $"{N(stats.WindowSeconds)} s, as of {Time(stats.GeneratedAt)}");
-        AnsiConsole.Write(grid);
     }
 
     private static string Counts(IReadOnlyDictionary<string, long> counts) =>
@@ -399,11 +388,23 @@ internal static class AdminCommands
     {
         if (cursor is not null)
         {
-            AnsiConsole.WriteLine($"more: --cursor {cursor}");
+            Console.Out.WriteLine($"more: --cursor {cursor}");
         }
     }
 
-    private static string[] Cells(params string[] values) => [.. values.Select(Markup.Escape)];
+    /// <summary>
+    /// Rows in aligned columns, plain text: ids are long, and a table drawn to the terminal's width would wrap
+    /// them mid-id (and at 80 columns when output is piped).
+    /// </summary>
+    private static void Columns(string[] headers, IEnumerable<string[]> rows)
+    {
+        List<string[]> lines = [headers, .. rows];
+        var widths = headers.Select((_, i) => lines.Max(line => line[i].Length)).ToArray();
+        foreach (var line in lines)
+        {
+            Console.Out.WriteLine(string.Join("  ", line.Select((cell, i) => cell.PadRight(widths[i]))).TrimEnd());
+        }
+    }
 
     private static string Name(MinerStatus status) => status.ToString().ToLowerInvariant();
 

@@ -1,8 +1,8 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using Aitbc.Client;
 using Aitbc.Client.Receipts;
-using Spectre.Console;
 
 namespace Aitbc.Cli.Commands;
 
@@ -41,7 +41,7 @@ internal static class ReceiptCommands
             if (!parsed.GetValue(verify))
             {
                 var listed = new JobReceiptsView(jobId, [.. receipts.Select(r => new VerifiedReceipt(r, null))]);
-                output.Data(listed, () => ShowTable(listed.Receipts));
+                output.Data(listed, () => ShowLines(listed.Receipts));
                 return ExitCodes.Success;
             }
 
@@ -151,7 +151,7 @@ internal static class ReceiptCommands
         }
         else
         {
-            output.Data(new JobReceiptsView(jobId, items), () => ShowTable(items));
+            output.Data(new JobReceiptsView(jobId, items), () => ShowLines(items));
         }
 
         foreach (var bad in items.Where(i => i.Verification is { Valid: false }))
@@ -169,31 +169,28 @@ internal static class ReceiptCommands
         ? $"{item.Receipt.ReceiptId} valid: signed by key {verdict.Kid}"
         : $"{item.Receipt.ReceiptId ?? "receipt"} NOT valid";
 
-    private static void ShowTable(IReadOnlyList<VerifiedReceipt> items)
+    /// <summary>
+    /// One line per receipt. Plain lines rather than a table: a table of three ids wraps at 80 columns, and
+    /// lines are easier for grep.
+    /// </summary>
+    private static void ShowLines(IReadOnlyList<VerifiedReceipt> items)
     {
-        var verifying = items.Any(i => i.Verification is not null);
-        var table = new Table().AddColumns("receipt_id", "seq", "miner", "units", "price", "issued_at");
-        if (verifying)
+        if (items.Count == 0)
         {
-            table.AddColumn("verified");
+            Console.Out.WriteLine("no receipts: the job has not completed");
         }
 
         foreach (var (receipt, verdict) in items)
         {
-            List<string> cells =
-            [
-                receipt.ReceiptId ?? "?", receipt.Seq?.ToString(System.Globalization.CultureInfo.InvariantCulture)
-                    ?? "?", receipt.Miner ?? "?", receipt.Units ?? "?", receipt.Price ?? "?", receipt.IssuedAt ?? "?",
-            ];
-            if (verifying)
-            {
-                cells.Add(verdict is { Valid: true } ? "yes" : "NO: " + verdict?.Reason);
-            }
-
-            table.AddRow([.. cells.Select(Markup.Escape)]);
+            var issued = DateTimeOffset.TryParse(receipt.IssuedAt, CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal, out var time)
+                ? time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture)
+                : receipt.IssuedAt ?? "?";
+            var seq = receipt.Seq?.ToString(CultureInfo.InvariantCulture) ?? "?";
+            var line = $"{receipt.ReceiptId ?? "?"}  seq {seq}  {receipt.Miner ?? "?"}  {receipt.Units ?? "?"} "
+                + $"gpu-s  {receipt.Price ?? "?"} AITBC  {issued}";
+            Console.Out.WriteLine(verdict is null ? line : $"{line}  {(verdict.Valid ? "verified" : "NOT VALID")}");
         }
-
-        AnsiConsole.Write(table);
     }
 
     private static string? OptionalKey(GlobalOptions globals, ParseResult parsed)
