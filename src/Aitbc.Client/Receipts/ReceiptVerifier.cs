@@ -48,8 +48,7 @@ public static class ReceiptVerifier
         }
 
         var sig = new byte[SignatureBytes];
-        if (kid is null || Member(signature, "sig") is not { } sigText
-            || !Base64Url.TryDecodeFromChars(sigText, sig, out var written) || written != SignatureBytes)
+        if (kid is null || Member(signature, "sig") is not { } sigText || !TryDecode(sigText, sig))
         {
             return ReceiptVerdict.Invalid("malformed_signature",
                 "The signature needs a kid and a sig of 64 bytes in base64url.", id, kid);
@@ -102,9 +101,14 @@ public static class ReceiptVerifier
     {
         key = null!;
         var raw = new byte[PublicKeyBytes];
-        return Base64Url.TryDecodeFromChars(x, raw, out var written) && written == PublicKeyBytes
+        return TryDecode(x, raw)
             && PublicKey.TryImport(SignatureAlgorithm.Ed25519, raw, KeyBlobFormat.RawPublicKey, out key!);
     }
+
+    /// <summary>Exactly <c>destination.Length</c> bytes of base64url, or false (never an exception).</summary>
+    private static bool TryDecode(string text, Span<byte> destination) =>
+        Base64Url.IsValid(text, out var length) && length == destination.Length
+        && Base64Url.TryDecodeFromChars(text, destination, out var written) && written == destination.Length;
 
     private static string? Member(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
