@@ -8,8 +8,8 @@ namespace Aitbc.Client;
 
 /// <summary>
 /// A typed client of the AITBC Coordinator's HTTP API. Each area of the API is one property (<see cref="Jobs"/>,
-/// <see cref="Miner"/>); later areas (receipts, users, exchange, admin) become further properties over the same
-/// transport. Failed calls throw <see cref="AitbcApiException"/> (the server answered with a problem) or
+/// <see cref="Miner"/>, <see cref="Receipts"/>, <see cref="Admin"/>); later areas (users, exchange) become further
+/// properties over the same transport. Failed calls throw <see cref="AitbcApiException"/> (the server answered with a problem) or
 /// <see cref="AitbcNetworkException"/> (it could not be reached); neither message ever carries the API key.
 /// </summary>
 public sealed class AitbcClient : IDisposable
