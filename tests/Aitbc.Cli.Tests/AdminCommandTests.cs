@@ -51,6 +51,10 @@ public sealed class AdminCommandTests
         Assert.Equal($"{minerId} online", undrained.Stdout);
         var blocked = await AdminAsync(coordinator, "admin", "miner", "block", minerId, "--json");
         Assert.True(blocked.Json()["blocked"]!.GetValue<bool>());
+        var onlyBlocked = await AdminAsync(coordinator, "admin", "miners", "--blocked", "true", "--json");
+        var unblockedOnes = await AdminAsync(coordinator, "admin", "miners", "--blocked", "false", "--json");
+        Assert.Equal(minerId, Assert.Single(onlyBlocked.Json()["items"]!.AsArray())!.Str("miner_id"));
+        Assert.Empty(unblockedOnes.Json()["items"]!.AsArray());
         using (var refused = await miner.Http.GetAsync(new Uri("/v1/miner/jobs", UriKind.Relative)))
         {
             await refused.ExpectProblemAsync(HttpStatusCode.Forbidden, "miner_blocked");
