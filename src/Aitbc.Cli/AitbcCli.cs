@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Aitbc.Cli.Bench;
 using Aitbc.Cli.Commands;
+using Aitbc.Cli.Wallet;
 
 namespace Aitbc.Cli;
 
@@ -16,6 +17,8 @@ internal static class AitbcCli
         root.Subcommands.Add(ClientCommands.Create(globals));
         root.Subcommands.Add(MinerCommands.Create(globals));
         root.Subcommands.Add(BenchCommand.Create(globals));
+        root.Subcommands.Add(WalletCommands.Create(globals));
+        root.Subcommands.Add(ExchangeCommands.Create(globals));
         root.Subcommands.Add(ReceiptCommands.Create(globals));
         root.Subcommands.Add(AdminCommands.Create(globals));
 
@@ -24,7 +27,8 @@ internal static class AitbcCli
         if (parsed.Errors.Count > 0)
         {
             var json = parsed.GetValue(globals.Json);
-            new Output(json).Error("usage_error", $"{parsed.Errors[0].Message} (see aitbc --help)");
+            new Output(json).Error("usage_error",
+                $"{WalletKey.HideKeys(parsed.Errors[0].Message)} (see aitbc --help)");
             return ExitCodes.Usage;
         }
 

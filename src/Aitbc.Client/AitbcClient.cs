@@ -1,15 +1,17 @@
 using System.Text.Json.Serialization;
 using Aitbc.Client.Admin;
+using Aitbc.Client.Exchange;
 using Aitbc.Client.Jobs;
 using Aitbc.Client.Miners;
 using Aitbc.Client.Receipts;
+using Aitbc.Client.Users;
 
 namespace Aitbc.Client;
 
 /// <summary>
-/// A typed client of the AITBC Coordinator's HTTP API. Each area of the API is one property (<see cref="Jobs"/>,
-/// <see cref="Miner"/>, <see cref="Receipts"/>, <see cref="Admin"/>); later areas (users, exchange) become further
-/// properties over the same transport. Failed calls throw <see cref="AitbcApiException"/> (the server answered with a problem) or
+/// A typed client of the AITBC Coordinator's HTTP API. Each area of the API is one property over the same transport
+/// (<see cref="Jobs"/>, <see cref="Miner"/>, <see cref="Users"/>, <see cref="Exchange"/>, <see cref="Receipts"/>,
+/// <see cref="Admin"/>). Failed calls throw <see cref="AitbcApiException"/> (the server answered with a problem) or
 /// <see cref="AitbcNetworkException"/> (it could not be reached); neither message ever carries the API key.
 /// </summary>
 public sealed class AitbcClient : IDisposable
@@ -36,6 +38,8 @@ public sealed class AitbcClient : IDisposable
         _transport = new ApiTransport(http, baseAddress, apiKey);
         Jobs = new JobsClient(_transport);
         Miner = new MinerClient(_transport);
+        Users = new UsersClient(_transport);
+        Exchange = new ExchangeClient(_transport);
         Receipts = new ReceiptsClient(_transport);
         Admin = new AdminClient(_transport);
     }
@@ -57,6 +61,23 @@ public sealed class AitbcClient : IDisposable
 
     /// <summary>Registering, heartbeats, taking jobs and reporting results (the miner role).</summary>
     public MinerClient Miner { get; }
+
+    /// <summary>
+    /// A user's session token (from <see cref="UsersClient.LoginAsync"/>), sent as <c>X-Session-Token</c> with every
+    /// call once set. Routes open to a user or an admin judge the API key when both are sent, so a client acting
+    /// for a user should have no API key.
+    /// </summary>
+    public string? SessionToken
+    {
+        get => _transport.SessionToken;
+        set => _transport.SessionToken = value;
+    }
+
+    /// <summary>Wallet login, the user's balance, ledger and API keys (a session).</summary>
+    public UsersClient Users { get; }
+
+    /// <summary>Buying AITBC with Bitcoin (a session), payment status and rates.</summary>
+    public ExchangeClient Exchange { get; }
 
     /// <summary>Receipt keys, the receipts a client or miner may read, and the server's verifier.</summary>
     public ReceiptsClient Receipts { get; }

@@ -7,7 +7,8 @@ namespace Aitbc.Client;
 
 /// <summary>
 /// Sends one request, with the key, a deadline and the wire format, and turns every failure into one of this
-/// library's exceptions. The key goes only into the <c>X-Api-Key</c> header.
+/// library's exceptions. The key goes only into the <c>X-Api-Key</c> header, a session token only into
+/// <c>X-Session-Token</c>.
 /// </summary>
 internal sealed class ApiTransport(HttpClient http, Uri baseAddress, string? apiKey)
 {
@@ -18,6 +19,8 @@ internal sealed class ApiTransport(HttpClient http, Uri baseAddress, string? api
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     public Uri SafeBaseAddress { get; } = new UriBuilder(baseAddress) { UserName = "", Password = "" }.Uri;
+
+    public string? SessionToken { get; set; }
 
     public async Task<T> SendAsync<T>(
         HttpMethod method,
@@ -31,6 +34,11 @@ internal sealed class ApiTransport(HttpClient http, Uri baseAddress, string? api
             .ConfigureAwait(false);
         return value;
     }
+
+    /// <summary>For calls answered with <c>204 No Content</c>.</summary>
+    public async Task SendNoContentAsync(
+        HttpMethod method, string pathAndQuery, object? body = null, CancellationToken cancel = default) =>
+        await SendWithResponseAsync<NoContent>(method, pathAndQuery, body, null, null, cancel).ConfigureAwait(false);
 
     /// <summary>Like <see cref="SendAsync{T}"/>, and also gives the response headers the caller may need.</summary>
     public async Task<(T Value, HttpResponseHeaders Headers)> SendWithResponseAsync<T>(
@@ -50,6 +58,11 @@ internal sealed class ApiTransport(HttpClient http, Uri baseAddress, string? api
             request.Headers.Add("X-Api-Key", apiKey);
         }
 
+        if (SessionToken is not null)
+        {
+            request.Headers.Add("X-Session-Token", SessionToken);
+        }
+
         foreach (var (name, value) in headers ?? new Dictionary<string, string>())
         {
             request.Headers.Add(name, value);
@@ -67,6 +80,11 @@ internal sealed class ApiTransport(HttpClient http, Uri baseAddress, string? api
             if (!response.IsSuccessStatusCode)
             {
                 throw await ToExceptionAsync(response, deadline.Token).ConfigureAwait(false);
+            }
+
+            if (typeof(T) == typeof(NoContent))
+            {
+                return ((T)(object)NoContent.Value, response.Headers);
             }
 
             var value = await response.Content.ReadFromJsonAsync<T>(Wire.Options, deadline.Token).ConfigureAwait(false)
@@ -139,6 +157,11 @@ internal sealed class ApiTransport(HttpClient http, Uri baseAddress, string? api
     {
         var query = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
         return $"{method} {(query < 0 ? pathAndQuery : pathAndQuery[..query])}";
+    }
+
+    private sealed record NoContent
+    {
+        public static readonly NoContent Value = new();
     }
 
     private sealed record ProblemDetails(
