@@ -343,7 +343,8 @@ internal static class AdminCommands
             var payment = await api.Admin.ConfirmPaymentAsync(parsed.GetValue(id)!,
                 new ConfirmPaymentRequest(parsed.GetValue(txid)!, parsed.GetValue(note)), cancel);
             output.Data(payment, () => output.Line(
-                $"{payment.PaymentId} {payment.Status}: {AitbcAmountConverter.Format(payment.AitbcAmount)} AITBC "
+                $"{payment.PaymentId} {payment.Status.ToString().ToLowerInvariant()}: "
+                + $"{AitbcAmountConverter.Format(payment.AitbcAmount)} AITBC "
                 + $"to {payment.UserId}"));
             return ExitCodes.Success;
         });

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Aitbc.Cli.Wallet;
 using Aitbc.Client;
 using Aitbc.Client.Receipts;
 
@@ -128,7 +129,7 @@ internal static class ReceiptCommands
         PinnedVerification result;
         try
         {
-            var pins = ReceiptKeyPins.Load(UserConfigFolder(), api.BaseAddress);
+            var pins = ReceiptKeyPins.Load(PrivateFiles.ConfigFolder(), api.BaseAddress);
             result = await new PinnedReceiptVerifier(api.Receipts, pins).VerifyAsync(receipts, cancel);
             if (result.NewlyPinned.Count > 0)
             {
@@ -205,22 +206,6 @@ internal static class ReceiptCommands
         using var buffer = new MemoryStream();
         stdin.CopyTo(buffer);
         return buffer.ToArray();
-    }
-
-    /// <summary>$XDG_CONFIG_HOME/aitbc, else ~/.config/aitbc (the XDG base directory default).</summary>
-    internal static string UserConfigFolder()
-    {
-        // The XDG spec says a relative XDG_CONFIG_HOME is invalid and must be ignored.
-        var xdg = Environment.GetEnvironmentVariable("XDG_CONFIG_HOME");
-        if (!string.IsNullOrEmpty(xdg) && Path.IsPathRooted(xdg))
-        {
-            return Path.Combine(xdg, "aitbc");
-        }
-
-        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        return string.IsNullOrEmpty(home)
-            ? throw new UsageException("No configuration folder: set XDG_CONFIG_HOME or HOME.")
-            : Path.Combine(home, ".config", "aitbc");
     }
 
     /// <summary>A receipt as served and, with --verify, its verdict.</summary>

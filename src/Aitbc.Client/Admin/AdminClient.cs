@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Aitbc.Client.Exchange;
 
 namespace Aitbc.Client.Admin;
 
@@ -124,11 +125,11 @@ public sealed class AdminClient
     /// Credits an exchange payment by hand, once: a payment already credited throws
     /// <see cref="AitbcConflictException"/> (<c>payment_already_credited</c>).
     /// </summary>
-    public Task<ConfirmedPayment> ConfirmPaymentAsync(
+    public Task<Payment> ConfirmPaymentAsync(
         string paymentId, ConfirmPaymentRequest request, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return _transport.SendAsync<ConfirmedPayment>(HttpMethod.Post,
+        return _transport.SendAsync<Payment>(HttpMethod.Post,
             $"{Base}/exchange/payments/{Segment(paymentId)}/confirm", request, cancel: cancel);
     }
 

@@ -250,35 +250,6 @@ public sealed record BrokenLink(long Seq, string? ReceiptId, string Problem, str
 /// <summary><c>POST /v1/admin/exchange/payments/{id}/confirm</c>: the paying transaction and a note.</summary>
 public sealed record ConfirmPaymentRequest(string Txid, string? Note);
 
-/// <summary>A payment after an admin confirmed it by hand.</summary>
-public sealed record ConfirmedPayment
-{
-    public required string PaymentId { get; init; }
-
-    /// <summary><c>credited</c> once confirmed.</summary>
-    public required string Status { get; init; }
-
-    public required string UserId { get; init; }
-
-    public required string Address { get; init; }
-
-    public long AmountSats { get; init; }
-
-    public required string BtcAmount { get; init; }
-
-    [JsonConverter(typeof(AitbcAmountConverter))]
-    public decimal AitbcAmount { get; init; }
-
-    public string? Txid { get; init; }
-
-    public DateTimeOffset? CreditedAt { get; init; }
-
-    /// <summary>The admin key id that credited it, or the watcher.</summary>
-    public string? CreditedBy { get; init; }
-
-    public string? Note { get; init; }
-}
-
 /// <summary>An AITBC amount that may be negative, as sums in an audit of broken books are.</summary>
 internal sealed class SignedAmountConverter : JsonConverter<decimal>
 {
