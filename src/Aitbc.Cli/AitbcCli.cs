@@ -19,6 +19,8 @@ internal static class AitbcCli
         root.Subcommands.Add(BenchCommand.Create(globals));
         root.Subcommands.Add(WalletCommands.Create(globals));
         root.Subcommands.Add(ExchangeCommands.Create(globals));
+        root.Subcommands.Add(ReceiptCommands.Create(globals));
+        root.Subcommands.Add(AdminCommands.Create(globals));
 
         // @file is ours (--params @file), not a response file of arguments.
         var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
@@ -44,7 +46,10 @@ internal static class ExitCodes
     public const int Usage = 2;
     public const int NotFound = 3;
 
-    /// <summary>Any other refusal by the Coordinator (4xx), or a job that did not complete.</summary>
+    /// <summary>
+    /// Any other refusal by the Coordinator (4xx), a job that did not complete, or a receipt or audit that does not
+    /// verify.
+    /// </summary>
     public const int ClientError = 4;
 
     /// <summary>The Coordinator failed (5xx), could not be reached, or answered nonsense.</summary>

@@ -1,15 +1,17 @@
 using System.Text.Json.Serialization;
+using Aitbc.Client.Admin;
 using Aitbc.Client.Exchange;
 using Aitbc.Client.Jobs;
 using Aitbc.Client.Miners;
+using Aitbc.Client.Receipts;
 using Aitbc.Client.Users;
 
 namespace Aitbc.Client;
 
 /// <summary>
-/// A typed client of the AITBC Coordinator's HTTP API. Each area of the API is one property (<see cref="Jobs"/>,
-/// <see cref="Miner"/>); later areas (receipts, users, exchange, admin) become further properties over the same
-/// transport. Failed calls throw <see cref="AitbcApiException"/> (the server answered with a problem) or
+/// A typed client of the AITBC Coordinator's HTTP API. Each area of the API is one property over the same transport
+/// (<see cref="Jobs"/>, <see cref="Miner"/>, <see cref="Users"/>, <see cref="Exchange"/>, <see cref="Receipts"/>,
+/// <see cref="Admin"/>). Failed calls throw <see cref="AitbcApiException"/> (the server answered with a problem) or
 /// <see cref="AitbcNetworkException"/> (it could not be reached); neither message ever carries the API key.
 /// </summary>
 public sealed class AitbcClient : IDisposable
@@ -38,6 +40,8 @@ public sealed class AitbcClient : IDisposable
         Miner = new MinerClient(_transport);
         Users = new UsersClient(_transport);
         Exchange = new ExchangeClient(_transport);
+        Receipts = new ReceiptsClient(_transport);
+        Admin = new AdminClient(_transport);
     }
 
     /// <summary>How long a call may take beyond any wait it asked the server for. Default 30 seconds.</summary>
@@ -74,6 +78,12 @@ public sealed class AitbcClient : IDisposable
 
     /// <summary>Buying AITBC with Bitcoin (a session), payment status and rates.</summary>
     public ExchangeClient Exchange { get; }
+
+    /// <summary>Receipt keys, the receipts a client or miner may read, and the server's verifier.</summary>
+    public ReceiptsClient Receipts { get; }
+
+    /// <summary>Statistics, jobs, miners, API keys, grants and audits (the admin role).</summary>
+    public AdminClient Admin { get; }
 
     /// <summary><c>GET /healthz</c>: the process is alive.</summary>
     public Task<HealthStatus> HealthAsync(CancellationToken cancel = default) =>

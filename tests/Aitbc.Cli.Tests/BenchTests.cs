@@ -57,6 +57,93 @@ public sealed class BenchTests
     }
 
     [Fact]
+    public async Task BenchWithAnAdminKeyMakesAKeyPerClientAndMinerAndRevokesThem()
+    {
+        await using var coordinator = await TestCoordinator.StartAsync();
+
+        var run = await CliProcess.RunAsync(coordinator, null,
+            "bench", "--clients", "2", "--miners", "2", "--jobs", "50", "--admin-key", coordinator.AdminKey, "--json");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var report = run.Json();
+        var jobs = report["jobs"]!;
+        long Count(string name) => jobs[name]!.GetValue<long>();
+        Assert.Equal(50, Count("requested"));
+        Assert.Equal(Count("requested"), Count("submitted") + Count("submit_errors"));
+        Assert.Equal(Count("submitted"), Count("completed") + Count("failed") + Count("unfinished"));
+        Assert.Equal(50, Count("completed"));
+        Assert.Equal(50, report["latency_ms"]!["end_to_end"]!["count"]!.GetValue<long>());
+        var created = report["keys"]!["created_key_ids"]!.AsArray().Select(k => k!.GetValue<string>()).ToList();
+        Assert.Equal(4, created.Distinct().Count());
+        Assert.Equal(4, report["keys"]!["revoked"]!.GetValue<int>());
+
+        // The admin API agrees: the run's keys exist, have the roles asked for, and are all revoked.
+        var keys = await AllKeysAsync(coordinator);
+        var runKeys = created.Select(id => keys.Single(k => k.Str("key_id") == id)).ToList();
+        Assert.All(runKeys, key =>
+        {
+            Assert.NotNull(key["revoked_at"]);
+            Assert.StartsWith("aitbc bench ", key.Str("name"), StringComparison.Ordinal);
+        });
+        Assert.Equal(["client", "client", "miner", "miner"],
+            runKeys.Select(k => Assert.Single(k["roles"]!.AsArray())!.GetValue<string>()).Order());
+        Assert.Equal(created.ToHashSet(), keys.Where(k => k.Str("name").StartsWith("aitbc bench ",
+            StringComparison.Ordinal)).Select(k => k.Str("key_id")).ToHashSet());
+
+        // The jobs were submitted with the run's client keys, one principal per key, and all completed.
+        using var admin = coordinator.CreateClient(coordinator.AdminKey);
+        var completed = 0;
+        string? cursor = null;
+        do
+        {
+            using var response = await admin.GetAsync(new Uri(
+                $"/v1/admin/jobs?job_type=bench_echo&limit=200{(cursor is null ? "" : "&cursor=" + cursor)}",
+                UriKind.Relative));
+            var page = await response.ExpectAsync(System.Net.HttpStatusCode.OK);
+            foreach (var job in page["items"]!.AsArray())
+            {
+                Assert.Equal("completed", job!.Str("state"));
+                Assert.Contains(job.Str("api_key_id"), created);
+                completed++;
+            }
+
+            cursor = page["next_cursor"]?.GetValue<string>();
+        }
+        while (cursor is not null);
+
+        Assert.Equal(50, completed);
+    }
+
+    [Fact]
+    public async Task BenchRevokesItsKeysWhenTheRunFailsOrIsStopped()
+    {
+        await using var coordinator = await TestCoordinator.StartAsync();
+
+        // Too few miner keys: refused after the client keys were made, which must not outlive the refusal.
+        var refused = await CliProcess.RunAsync(coordinator, null, "bench", "--clients", "2", "--miners", "2",
+            "--jobs", "5", "--miner-keys", coordinator.Keys[1], "--admin-key", coordinator.AdminKey);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("--miner-keys has 1 for 2 miners", refused.Stderr, StringComparison.Ordinal);
+
+        await using var stopped = CliProcess.Start(coordinator, null,
+            ["bench", "--clients", "1", "--miners", "1", "--jobs", "1000000", "--admin-key", coordinator.AdminKey]);
+        await stopped.WaitForLineAsync(line => line.Contains("created 2 API keys", StringComparison.Ordinal));
+        await stopped.TerminateAsync();
+        Assert.Equal(130, await stopped.WaitForExitAsync());
+        Assert.Contains("revoked the 2 API keys of the run", stopped.Stderr, StringComparison.Ordinal);
+
+        var runKeys = (await AllKeysAsync(coordinator))
+            .Where(k => k.Str("name").StartsWith("aitbc bench ", StringComparison.Ordinal))
+            .ToList();
+        Assert.Equal(4, runKeys.Count);
+        Assert.All(runKeys, key => Assert.NotNull(key["revoked_at"]));
+
+        var both = await CliProcess.RunAsync(coordinator, null, "bench", "--client-keys", coordinator.Keys[0],
+            "--miner-keys", coordinator.Keys[1], "--miners", "1", "--admin-key", coordinator.AdminKey);
+        Assert.Equal(2, both.ExitCode);
+    }
+
+    [Fact]
     public async Task BenchRefusesFewerMinerKeysThanMiners()
     {
         await using var coordinator = await TestCoordinator.StartAsync();
@@ -66,6 +153,16 @@ public sealed class BenchTests
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("--miner-keys has 1 for 2 miners", run.Stderr, StringComparison.Ordinal);
+    }
+
+    private static async Task<List<JsonNode>> AllKeysAsync(TestCoordinator coordinator)
+    {
+        using var admin = coordinator.CreateClient(coordinator.AdminKey);
+        using var response = await admin.GetAsync(
+            new Uri("/v1/admin/api-keys?include_revoked=true&limit=200", UriKind.Relative));
+        var page = await response.ExpectAsync(System.Net.HttpStatusCode.OK);
+        Assert.Null(page["next_cursor"]);
+        return [.. page["items"]!.AsArray().Select(k => k!)];
     }
 
     private static double At(JsonNode node, string name) => node[name]!.GetValue<double>();

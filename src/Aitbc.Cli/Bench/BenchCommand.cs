@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Aitbc.Client;
 using Spectre.Console;
 
 namespace Aitbc.Cli.Bench;
@@ -36,48 +37,118 @@ internal static class BenchCommand
         {
             Description = "One key per miner, comma-separated (a key is one miner); default the --api-key for one.",
         };
+        var adminKey = new Option<string?>("--admin-key")
+        {
+            Description = "An admin key: creates a client key per client and a miner key per miner for the run "
+                + "(those --client-keys/--miner-keys do not give) and revokes them afterwards.",
+        };
         var serverPid = new Option<int?>("--server-pid")
         {
             Description = "The Coordinator's process id, to report its memory (same machine only).",
         };
         var command = new Command("bench", "Measure a Coordinator with simulated clients and echo miners.")
         {
-            clients, miners, jobs, queued, clientKeys, minerKeys, serverPid,
+            clients, miners, jobs, queued, clientKeys, minerKeys, adminKey, serverPid,
         };
         command.SetGuardedAction(globals, async (parsed, output, cancel) =>
         {
             var settings = new BenchSettings(
                 globals.ResolveUrl(parsed),
-                Keys(parsed.GetValue(clientKeys), parsed, globals, "--client-keys"),
-                Keys(parsed.GetValue(minerKeys), parsed, globals, "--miner-keys"),
+                [],
+                [],
                 parsed.GetValue(clients),
                 parsed.GetValue(miners),
                 parsed.GetValue(jobs),
                 parsed.GetValue(queued),
                 parsed.GetValue(serverPid));
-            settings.Validate();
-
-            var run = new BenchRun(settings);
-            BenchReport report;
-            if (output.Json)
+            settings.ValidateShape();
+            var admin = parsed.GetValue(adminKey);
+            var givenClientKeys = parsed.GetValue(clientKeys);
+            var givenMinerKeys = parsed.GetValue(minerKeys);
+            if (admin is null)
             {
-                report = await run.RunAsync(null, cancel);
-            }
-            else
-            {
-                report = await AnsiConsole.Progress()
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
-                        new ElapsedTimeColumn())
-                    .StartAsync(async context => await run.RunAsync(new SpectreProgress(context), cancel));
+                var report = await MeasureAsync(settings with
+                {
+                    ClientKeys = Keys(givenClientKeys, parsed, globals, "--client-keys"),
+                    MinerKeys = Keys(givenMinerKeys, parsed, globals, "--miner-keys"),
+                }, output, cancel);
+                output.Data(report, () => Show(report));
+                return ExitCode(report);
             }
 
-            output.Data(report, () => Show(report));
-            return report.Jobs.Completed == report.Jobs.Submitted && report.Jobs.SubmitErrors == 0
-                ? ExitCodes.Success
-                : ExitCodes.ServerError;
+            if (givenClientKeys is not null && givenMinerKeys is not null)
+            {
+                throw new UsageException(
+                    "--admin-key only creates keys that --client-keys or --miner-keys do not give.");
+            }
+
+            return await MeasureWithRunKeysAsync(settings, admin.Trim(),
+                givenClientKeys is null ? null : Keys(givenClientKeys, parsed, globals, "--client-keys"),
+                givenMinerKeys is null ? null : Keys(givenMinerKeys, parsed, globals, "--miner-keys"),
+                output, cancel);
         });
         return command;
     }
+
+    /// <summary>
+    /// Makes the keys that were not given with the admin key, runs, and revokes them however the run ends: done,
+    /// failed or stopped.
+    /// </summary>
+    private static async Task<int> MeasureWithRunKeysAsync(BenchSettings settings, string adminKey,
+        IReadOnlyList<string>? clientKeys, IReadOnlyList<string>? minerKeys, Output output, CancellationToken cancel)
+    {
+        using var admin = new AitbcClient(settings.Url, adminKey);
+        var keys = await BenchKeys.CreateAsync(admin, clientKeys is null ? settings.Clients : 0,
+            minerKeys is null ? settings.Miners : 0, cancel);
+        output.Note($"created {keys.KeyIds.Count} API keys for the run");
+        BenchReport report;
+        IReadOnlyList<string> left;
+        try
+        {
+            report = await MeasureAsync(settings with
+            {
+                ClientKeys = clientKeys ?? keys.ClientKeys,
+                MinerKeys = minerKeys ?? keys.MinerKeys,
+            }, output, cancel);
+        }
+        finally
+        {
+            left = await keys.RevokeAllAsync();
+            if (left.Count > 0)
+            {
+                output.Error("revoke_failed", $"{left.Count} API keys made for the run are still valid; revoke them "
+                    + $"with aitbc admin keys revoke: {string.Join(' ', left)}");
+            }
+            else
+            {
+                output.Note($"revoked the {keys.KeyIds.Count} API keys of the run");
+            }
+        }
+
+        report = report with { Keys = new BenchKeyUse(keys.KeyIds, keys.KeyIds.Count - left.Count) };
+        output.Data(report, () => Show(report));
+        return left.Count > 0 ? ExitCodes.ServerError : ExitCode(report);
+    }
+
+    private static async Task<BenchReport> MeasureAsync(BenchSettings settings, Output output, CancellationToken cancel)
+    {
+        settings.Validate();
+        var run = new BenchRun(settings);
+        if (output.Json)
+        {
+            return await run.RunAsync(null, cancel);
+        }
+
+        return await AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                new ElapsedTimeColumn())
+            .StartAsync(async context => await run.RunAsync(new SpectreProgress(context), cancel));
+    }
+
+    private static int ExitCode(BenchReport report) =>
+        report.Jobs.Completed == report.Jobs.Submitted && report.Jobs.SubmitErrors == 0
+            ? ExitCodes.Success
+            : ExitCodes.ServerError;
 
     private static IReadOnlyList<string> Keys(string? list, ParseResult parsed, GlobalOptions globals, string option)
     {
@@ -101,6 +172,11 @@ internal static class BenchCommand
         {
             summary.AddRow("server RSS (peak)",
                 $"{server.RssBytes / 1048576.0:0.0} MiB ({server.PeakRssBytes / 1048576.0:0.0} MiB)");
+        }
+
+        if (report.Keys is { } keys)
+        {
+            summary.AddRow("API keys made / revoked", $"{N(keys.CreatedKeyIds.Count)} / {N(keys.Revoked)}");
         }
 
         AnsiConsole.Write(summary);

@@ -23,7 +23,12 @@ internal sealed record BenchReport
 
     /// <summary>The Coordinator's memory, when its pid was given.</summary>
     public ServerMemory? Server { get; init; }
+
+    /// <summary>The API keys made for the run with --admin-key, and how many were revoked afterwards.</summary>
+    public BenchKeyUse? Keys { get; init; }
 }
+
+internal sealed record BenchKeyUse(IReadOnlyList<string> CreatedKeyIds, int Revoked);
 
 /// <summary>Every job the run tried to submit is counted once: requested = submitted + submit_errors, and
 /// submitted = completed + failed + unfinished.</summary>

@@ -19,6 +19,17 @@ internal sealed record BenchSettings(
 {
     public void Validate()
     {
+        ValidateShape();
+        if (MinerKeys.Count < Miners)
+        {
+            throw new UsageException(
+                $"Each miner needs its own key: --miner-keys has {MinerKeys.Count} for {Miners} miners.");
+        }
+    }
+
+    /// <summary>Everything but the keys, which may still have to be created.</summary>
+    public void ValidateShape()
+    {
         if (Clients is < 1 or > 1024 || Miners is < 1 or > 1024)
         {
             throw new UsageException("--clients and --miners must be from 1 to 1024.");
@@ -27,12 +38,6 @@ internal sealed record BenchSettings(
         if (Jobs is < 1 or > 10_000_000 || Queued is < 0 or > 10_000_000)
         {
             throw new UsageException("--jobs must be from 1 and --queued from 0, each at most 10,000,000.");
-        }
-
-        if (MinerKeys.Count < Miners)
-        {
-            throw new UsageException(
-                $"Each miner needs its own key: --miner-keys has {MinerKeys.Count} for {Miners} miners.");
         }
 
         if (ServerPid is { } pid && !Directory.Exists($"/proc/{pid}"))

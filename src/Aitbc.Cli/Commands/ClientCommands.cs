@@ -19,6 +19,7 @@ internal static class ClientCommands
         client.Subcommands.Add(List(globals));
         client.Subcommands.Add(Cancel(globals));
         client.Subcommands.Add(Result(globals));
+        client.Subcommands.Add(ReceiptCommands.ForJob(globals));
         return client;
     }
 
