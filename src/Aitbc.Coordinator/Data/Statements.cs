@@ -1,6 +1,8 @@
 using System.Data.Common;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 
 namespace Aitbc.Coordinator.Data;
 
@@ -29,6 +31,21 @@ internal sealed class Statements(CoordinatorDb db) : IDisposable
         command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
         return command;
     }
+
+    /// <summary>
+    /// Whether a statement failed on a unique index: the hand-written statements raise the provider's own exception,
+    /// where EF Core would have wrapped it in a <see cref="DbUpdateException"/>.
+    /// </summary>
+    public static bool IsUniqueViolation(Exception exception) => exception switch
+    {
+        SqliteException e => e.SqliteExtendedErrorCode is SqliteUniqueViolation or SqlitePrimaryKeyViolation,
+        PostgresException e => e.SqlState == PostgresErrorCodes.UniqueViolation,
+        DbUpdateException { InnerException: { } inner } => IsUniqueViolation(inner),
+        _ => false,
+    };
+
+    private const int SqliteUniqueViolation = 2067;
+    private const int SqlitePrimaryKeyViolation = 1555;
 
     public void Dispose()
     {

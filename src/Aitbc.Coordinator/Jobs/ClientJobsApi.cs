@@ -84,7 +84,7 @@ internal static class ClientJobsApi
         {
             outcome = await writer.ExecuteAsync(scope => lifecycle.SubmitAsync(scope, job));
         }
-        catch (DbUpdateException) when (job.IdempotencyKey is not null)
+        catch (Exception e) when (job.IdempotencyKey is not null && Statements.IsUniqueViolation(e))
         {
             // Another process stored the same key between our look-up and insert: answer as a replay of it.
             outcome = await writer.ExecuteAsync(scope => lifecycle.SubmitAsync(scope, job));
