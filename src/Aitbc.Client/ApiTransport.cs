@@ -70,7 +70,12 @@ internal sealed class ApiTransport(HttpClient http, Uri baseAddress, string? api
 
         if (body is not null)
         {
-            request.Content = JsonContent.Create(body, body.GetType(), options: Wire.Options);
+            // Serialized up front so the request carries a Content-Length: a streamed body goes out chunked, which
+            // costs both sides a decoding step on every call.
+            request.Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), Wire.Options))
+            {
+                Headers = { ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" } },
+            };
         }
 
         try

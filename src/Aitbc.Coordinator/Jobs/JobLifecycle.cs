@@ -100,7 +100,7 @@ internal sealed partial class JobLifecycle(
             await scope.Sql.For(InsertJobModel).With("@job", job.Seq).With("@model", model.Model).ExecuteNonQueryAsync();
         }
 
-        signals.Queued(scope);
+        signals.Queued(scope, demand: new JobDemand(request.Models, request.MinVramGb, request.Gpu, request.Region));
         scope.OnCommitted(metrics.JobSubmitted);
         return new SubmitOutcome(job, Replayed: false);
     }
@@ -121,7 +121,7 @@ internal sealed partial class JobLifecycle(
         var free = miner.MaxConcurrency - held.Count;
         if (free <= 0 || miner.Status != MinerStatus.Online || miner.Blocked || miner.DrainedByOperator)
         {
-            return new MinerLeases(held, []);
+            return new MinerLeases(held, [], Offer: null);
         }
 
         var servable = await profiles.ServableAsync(scope, miner.Offer);
@@ -155,13 +155,16 @@ internal sealed partial class JobLifecycle(
 
         if (leased.Count == 0)
         {
-            return new MinerLeases(held, []);
+            return new MinerLeases(held, [], miner.Offer);
         }
 
         var waits = leased.Where(j => j.Attempts == 1).Select(j => scope.Now - j.CreatedAt).ToList();
         signals.Changed(scope, [.. leased.Select(j => j.Id)]);
         scope.OnCommitted(() => waits.ForEach(metrics.JobLeased));
-        return new MinerLeases(held, [.. leased.OrderByDescending(j => j.Priority).ThenBy(j => j.Seq)]);
+        return new MinerLeases(
+            held,
+            [.. leased.OrderByDescending(j => j.Priority).ThenBy(j => j.Seq)],
+            leased.Count < free ? miner.Offer : null);
     }
 
     private static async Task<Taker?> ReadTakerAsync(WriteScope scope, string minerId)
@@ -566,8 +569,11 @@ internal sealed partial class JobLifecycle(
     }
 }
 
-/// <summary>A miner's leases after a take: those it already held and those just given.</summary>
-internal sealed record MinerLeases(IReadOnlyList<Job> Held, IReadOnlyList<Job> Taken)
+/// <summary>
+/// A miner's leases after a take: those it already held and those just given, and what it can still run (null when
+/// it can take nothing more now).
+/// </summary>
+internal sealed record MinerLeases(IReadOnlyList<Job> Held, IReadOnlyList<Job> Taken, MinerOffer? Offer)
 {
     public IEnumerable<Job> All => Held.Concat(Taken);
 }
@@ -630,6 +636,16 @@ internal enum CancelStatus
 }
 
 internal sealed record CancelOutcome(CancelStatus Status, Job? Job);
+
+/// <summary>What a job needs of a miner: every model, at least the VRAM, the GPU and the region, when given.</summary>
+internal sealed record JobDemand(IReadOnlyList<string> Models, int? MinVramGb, string? Gpu, string? Region)
+{
+    public bool Fits(MinerOffer offer) =>
+        (MinVramGb is null || MinVramGb <= offer.MaxVramGb)
+        && (Region is null || Region == offer.Region)
+        && (Gpu is null || offer.Gpus.Contains(Gpu))
+        && Models.All(offer.Models.Contains);
+}
 
 /// <summary>What a miner offers, in the normalized form matching compares against.</summary>
 internal sealed record MinerOffer(

@@ -29,10 +29,7 @@ internal sealed class JobProfile
     public string? Region { get; set; }
 
     public bool Fits(MinerOffer offer, IReadOnlyList<string> models) =>
-        (MinVramGb is null || MinVramGb <= offer.MaxVramGb)
-        && (Region is null || Region == offer.Region)
-        && (Gpu is null || offer.Gpus.Contains(Gpu))
-        && models.All(offer.Models.Contains);
+        new JobDemand(models, MinVramGb, Gpu, Region).Fits(offer);
 }
 
 internal sealed class JobProfileConfiguration : IEntityTypeConfiguration<JobProfile>

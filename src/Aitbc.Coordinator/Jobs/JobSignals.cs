@@ -34,16 +34,33 @@ internal sealed class JobSignals
         return wait;
     }
 
-    /// <summary>Wakes one waiting miner for each of <paramref name="jobs"/> newly queued jobs.</summary>
-    public void Queued(int jobs = 1)
+    /// <summary>
+    /// Wakes one waiting miner for each of <paramref name="jobs"/> newly queued jobs. With the jobs'
+    /// <paramref name="demand"/> known, the wake goes to the first miner in line that can run them, passing over the
+    /// ones that cannot (or are full); a miner so chosen that then finds nothing lost a race for the job, and nobody
+    /// else needs waking. Without it, the first in line is woken, and if it finds nothing it wakes everyone.
+    /// </summary>
+    public void Queued(int jobs = 1, JobDemand? demand = null)
     {
         lock (_gate)
         {
-            for (var i = 0; i < jobs && _idle.First is { } first; i++)
+            var node = _idle.First;
+            var woken = 0;
+            while (node is not null && woken < jobs)
             {
-                _idle.RemoveFirst();
-                first.Value.Node = null;
-                first.Value.Source.TrySetResult(true);
+                var next = node.Next;
+                var wait = node.Value;
+                var targeted = demand is not null && wait.Known;
+                if (!targeted || (wait.Offer is not null && demand!.Fits(wait.Offer)))
+                {
+                    _idle.Remove(node);
+                    wait.Node = null;
+                    wait.Targeted = targeted;
+                    wait.Source.TrySetResult(true);
+                    woken++;
+                }
+
+                node = next;
             }
         }
     }
@@ -97,10 +114,29 @@ internal sealed class JobSignals
 
         public LinkedListNode<WorkWait>? Node { get; set; }
 
+        /// <summary>Whether the miner has looked once since taking its place: <see cref="Offer"/> is then current.</summary>
+        public bool Known { get; private set; }
+
+        /// <summary>What the miner can run now; null when it can take nothing more (full, draining, blocked).</summary>
+        public MinerOffer? Offer { get; private set; }
+
+        /// <summary>Woken by a job it can run, rather than on the chance that it can.</summary>
+        public bool Targeted { get; set; }
+
         public bool Consumed { get; private set; }
 
         /// <summary>True when woken for a queued job, false when woken with everyone.</summary>
         public Task<bool> Woken => Source.Task;
+
+        /// <summary>Tells the line what the miner can run after its last look, so wakes for jobs can pick it.</summary>
+        public void Looked(MinerOffer? offer)
+        {
+            lock (signals._gate)
+            {
+                Offer = offer;
+                Known = true;
+            }
+        }
 
         /// <summary>Says the miner is about to look for the job it was woken for.</summary>
         public bool Consume()
@@ -135,9 +171,9 @@ internal sealed class JobSignals
     /// Once <paramref name="scope"/> commits, wakes a miner waiting for work for each of <paramref name="jobs"/>
     /// jobs, here and elsewhere.
     /// </summary>
-    public void Queued(WriteScope scope, int jobs = 1)
+    public void Queued(WriteScope scope, int jobs = 1, JobDemand? demand = null)
     {
-        scope.OnCommitted(() => Queued(jobs));
+        scope.OnCommitted(() => Queued(jobs, demand));
         scope.Publish(QueuedNotice);
     }
 

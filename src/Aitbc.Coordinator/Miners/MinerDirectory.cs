@@ -25,10 +25,7 @@ internal sealed class MinerDirectory(IDbContextFactory<CoordinatorDb> contexts, 
     }
 
     private static bool Fits(MinerOffer offer, Job job, List<string> models) =>
-        (job.MinVramGb is null || job.MinVramGb <= offer.MaxVramGb)
-        && (job.Region is null || job.Region == offer.Region)
-        && (job.RequiredGpu is null || offer.Gpus.Contains(job.RequiredGpu))
-        && models.All(offer.Models.Contains);
+        new JobDemand(models, job.MinVramGb, job.RequiredGpu, job.Region).Fits(offer);
 
     private static string Reason(IReadOnlyList<MinerOffer> offers, Job job, List<string> models)
     {

@@ -206,15 +206,16 @@ internal static class MinersApi
 
         var deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(wait ?? 0);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel, lifetime.ApplicationStopping);
-        var wokenForAJob = false;
+        var wokenOnChance = false;
         while (true)
         {
             // Take a place in line before looking, so a job queued in between still wakes us.
             using var line = signals.WaitForWork();
             var leases = await writer.ExecuteAsync(scope => TakeAsync(scope, lifecycle, minerId));
-            if (wokenForAJob && leases.Taken.Count == 0)
+            line.Looked(leases.Offer);
+            if (wokenOnChance && leases.Taken.Count == 0)
             {
-                // The job this miner was woken for is not one it can run (or went elsewhere): let every miner look.
+                // Woken for a job of unknown needs that it cannot run (or that went elsewhere): let every miner look.
                 signals.WakeAllMiners();
             }
 
@@ -227,7 +228,7 @@ internal static class MinersApi
                 return TypedResults.Ok(new MinerJobs([.. leases.All.Select(j => j.ToLease())]));
             }
 
-            wokenForAJob = line.Consume();
+            wokenOnChance = line.Consume() && !line.Targeted;
         }
     }
 

@@ -229,6 +229,42 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task AQueuedJobWakesAWaitingMinerThatCanRunItAndLeavesTheOthersWaiting()
+    {
+        await using var coordinator = await TestCoordinator.StartAsync();
+        using var client = coordinator.Client();
+        using var small = coordinator.Miner(coordinator.Keys[2]);
+        using var big = coordinator.Miner(coordinator.Keys[3]);
+        await small.RegisterAsync(models: ["llama3"]);
+        await big.RegisterAsync(models: ["llama3-70b"], vram: 80);
+
+        // The small miner is first in line, but the job needs the big one.
+        var smallPolling = small.TakeAsync(wait: 30);
+        await Task.Delay(300);
+        var bigPolling = big.TakeAsync(wait: 30);
+        await Task.Delay(300);
+        var jobId = await client.SubmitIdAsync(new
+        {
+            job_type = "llm_inference",
+            parameters = new { },
+            requirements = new { models = new[] { "llama3-70b" }, min_vram_gb = 40 },
+        });
+
+        Assert.Equal(jobId, Assert.Single(await bigPolling.WaitAsync(TimeSpan.FromSeconds(10))).Str("job_id"));
+        await Task.Delay(300);
+        Assert.False(smallPolling.IsCompleted);
+
+        // A job the small miner can run still reaches it.
+        var forSmall = await client.SubmitIdAsync(new
+        {
+            job_type = "llm_inference",
+            parameters = new { },
+            requirements = new { models = new[] { "llama3" } },
+        });
+        Assert.Equal(forSmall, Assert.Single(await smallPolling.WaitAsync(TimeSpan.FromSeconds(10))).Str("job_id"));
+    }
+
+    [Fact]
     public async Task LongPollingMinerThatHoldsWorkWaitsForNewWork()
     {
         await using var coordinator = await TestCoordinator.StartAsync();
