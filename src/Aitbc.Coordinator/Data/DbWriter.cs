@@ -23,12 +23,16 @@ internal sealed partial class DbWriter(
     ILogger<DbWriter> logger)
     : BackgroundService
 {
-    // SQLite: large enough to absorb a burst in one commit, small enough to keep every transaction short.
-    // PostgreSQL: one unit per transaction. A batch holds the row locks of its earlier units while its later ones
-    // take theirs, so two processes batching, say, a submit (the user's account row) and a completion (the receipt
-    // chain head, then that account) in opposite orders deadlock again and again. Alone, every unit takes its hot
-    // rows in one fixed order: chain head first, then accounts.
-    private readonly int _maxBatch = settings.Database.Provider == DatabaseProvider.Postgres ? 1 : 256;
+    // Large enough to absorb a burst in one commit, small enough to keep every transaction short.
+    private const int MaxBatch = 256;
+
+    // On PostgreSQL a batch holds the row locks of its earlier units while its later ones take theirs, so two
+    // processes batching, say, a submit (the user's account row) and a completion (the receipt chain head, then that
+    // account) in opposite orders would deadlock. Every batch therefore locks the chain head first: batches of
+    // different processes take their turns on that one row and never wait on each other while holding anything.
+    private const string LockChainHead = "SELECT seq FROM receipt_chain_head WHERE id = 1 FOR UPDATE";
+
+    private readonly bool _lockChainHead = settings.Database.Provider == DatabaseProvider.Postgres;
 
     // Several processes on PostgreSQL can deadlock on rows they both touch; the loser's work is simply run again.
     private const int MaxTries = 3;
@@ -71,10 +75,10 @@ internal sealed partial class DbWriter(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<IWork>(_maxBatch);
+        var batch = new List<IWork>(MaxBatch);
         while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
         {
-            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var work))
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var work))
             {
                 batch.Add(work);
             }
@@ -137,6 +141,11 @@ internal sealed partial class DbWriter(
 
         var (db, sql) = (_db, _statements);
         await using var transaction = await db.Database.BeginTransactionAsync();
+        if (_lockChainHead)
+        {
+            await sql.For(LockChainHead).ExecuteScalarAsync();
+        }
+
         var alone = batch.Count == 1;
         var published = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < batch.Count; i++)
