@@ -72,7 +72,8 @@ internal sealed class ApiTransport(HttpClient http, Uri baseAddress, string? api
         {
             // Serialized up front so the request carries a Content-Length: a streamed body goes out chunked, which
             // costs both sides a decoding step on every call.
-            request.Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), Wire.Options))
+            var json = JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), Wire.Options);
+            request.Content = new ByteArrayContent(json)
             {
                 Headers = { ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" } },
             };

@@ -92,7 +92,7 @@ internal static class SessionActions
         !string.IsNullOrWhiteSpace(
             parsed.GetValue(globals.ApiKey) ?? Environment.GetEnvironmentVariable("AITBC_API_KEY"));
 
-    /// <summary>A warning on stderr: a line for people, or a <c>{"warning": …}</c> object with <c>--json</c>.</summary>
+    /// <summary>A warning on stderr: a line for people, or a <c>{"warning": …}</c> object with --json.</summary>
     public static void Warning(this Output output, string code, string message)
     {
         Console.Error.WriteLine(output.Json

@@ -97,7 +97,10 @@ internal sealed partial class JobLifecycle(
         foreach (var model in job.RequiredModels)
         {
             model.JobSeq = job.Seq;
-            await scope.Sql.For(InsertJobModel).With("@job", job.Seq).With("@model", model.Model).ExecuteNonQueryAsync();
+            await scope.Sql.For(InsertJobModel)
+                .With("@job", job.Seq)
+                .With("@model", model.Model)
+                .ExecuteNonQueryAsync();
         }
 
         signals.Queued(scope, demand: new JobDemand(request.Models, request.MinVramGb, request.Gpu, request.Region));
@@ -186,7 +189,12 @@ internal sealed partial class JobLifecycle(
 
     /// <summary>What taking work needs to know of a miner.</summary>
     private sealed record Taker(
-        MinerStatus Status, bool Blocked, bool DrainedByOperator, int MaxConcurrency, long PricePerUnit, MinerOffer Offer);
+        MinerStatus Status,
+        bool Blocked,
+        bool DrainedByOperator,
+        int MaxConcurrency,
+        long PricePerUnit,
+        MinerOffer Offer);
 
     /// <summary>
     /// Keeps the miner's leases alive and names the jobs it reports running that are no longer its own.

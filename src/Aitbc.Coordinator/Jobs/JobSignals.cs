@@ -114,7 +114,7 @@ internal sealed class JobSignals
 
         public LinkedListNode<WorkWait>? Node { get; set; }
 
-        /// <summary>Whether the miner has looked once since taking its place: <see cref="Offer"/> is then current.</summary>
+        /// <summary>Whether the miner has looked since taking its place: then <see cref="Offer"/> is current.</summary>
         public bool Known { get; private set; }
 
         /// <summary>What the miner can run now; null when it can take nothing more (full, draining, blocked).</summary>
