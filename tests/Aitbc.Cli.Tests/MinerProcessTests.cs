@@ -65,6 +65,41 @@ public sealed class MinerProcessTests
     }
 
     [Fact]
+    public async Task BusyMinerWithAFreeSlotTakesANewJobWhileItsFirstStillRuns()
+    {
+        await using var coordinator = await TestCoordinator.StartAsync();
+        using var client = coordinator.Client();
+        var gate = coordinator.Directory.File("gate");
+        await RunAsync("mkfifo", gate);
+        var script = await WriteScriptAsync(coordinator, "gated.sh", """
+            #!/bin/sh
+            cat > /dev/null
+            read line < "$GATE"
+            echo '{"done": true}'
+            """);
+        await using var miner = CliProcess.Start(coordinator, coordinator.Keys[2],
+            ["miner", "run", "--runner", "exec", "--concurrency", "2", "--", "/bin/sh", script],
+            new Dictionary<string, string> { ["GATE"] = gate });
+        await miner.WaitForLineAsync(line => line.Contains("registered as mnr_", StringComparison.Ordinal));
+        var first = await client.SubmitIdAsync();
+        await miner.WaitForLineAsync(line => line.Contains($"{first} started", StringComparison.Ordinal));
+
+        // The miner long-polls with its second slot while the first job waits at the gate: well inside the 30 s
+        // that an unanswered long-poll would take, the new job starts.
+        var second = await client.SubmitIdAsync();
+        await miner.WaitForLineAsync(
+            line => line.Contains($"{second} started", StringComparison.Ordinal), TimeSpan.FromSeconds(15));
+        Assert.Equal("running", (await client.StatusAsync(first)).Str("state"));
+
+        await File.WriteAllTextAsync(gate, "go\n");
+        await File.WriteAllTextAsync(gate, "go\n");
+        Assert.Equal("completed", (await WaitForFinalAsync(client, first)).Str("state"));
+        Assert.Equal("completed", (await WaitForFinalAsync(client, second)).Str("state"));
+        await miner.TerminateAsync();
+        Assert.Equal(0, await miner.WaitForExitAsync());
+    }
+
+    [Fact]
     public async Task ExecRunnerReportsSuccessFailureBadJsonAndTimeout()
     {
         await using var coordinator = await TestCoordinator.StartAsync();

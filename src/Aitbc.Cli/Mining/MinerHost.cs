@@ -13,11 +13,9 @@ namespace Aitbc.Cli.Mining;
 /// </summary>
 internal sealed class MinerHost(AitbcClient api, IJobRunner runner, RegisterMinerRequest registration, MinerLog log)
 {
+    // The Coordinator holds a take until a job this miner can run arrives, also while the miner runs others, so a
+    // miner with a free slot always long-polls; a full one waits for a slot first.
     private static readonly TimeSpan PollWait = TimeSpan.FromSeconds(30);
-
-    // The server answers a take at once while the miner holds any lease, so a partly busy miner cannot long-poll:
-    // it asks again when a job ends, or after this pause.
-    private static readonly TimeSpan PartlyBusyPause = TimeSpan.FromMilliseconds(250);
 
     private readonly ConcurrentDictionary<string, RunningJob> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _reported = new(StringComparer.Ordinal);
@@ -59,7 +57,7 @@ internal sealed class MinerHost(AitbcClient api, IJobRunner runner, RegisterMine
             IReadOnlyList<LeasedJob> jobs;
             try
             {
-                jobs = await api.Miner.TakeJobsAsync(_running.IsEmpty ? PollWait : TimeSpan.Zero, drain);
+                jobs = await api.Miner.TakeJobsAsync(PollWait, drain);
                 failures = 0;
             }
             catch (OperationCanceledException) when (drain.IsCancellationRequested)
@@ -78,10 +76,7 @@ internal sealed class MinerHost(AitbcClient api, IJobRunner runner, RegisterMine
                 continue;
             }
 
-            if (Start(jobs, abort) == 0 && !_running.IsEmpty)
-            {
-                await WaitAsync(_slotFreed, PartlyBusyPause, drain);
-            }
+            Start(jobs, abort);
         }
     }
 
