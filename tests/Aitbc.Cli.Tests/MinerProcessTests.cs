@@ -69,30 +69,32 @@ public sealed class MinerProcessTests
     {
         await using var coordinator = await TestCoordinator.StartAsync();
         using var client = coordinator.Client();
-        var gate = coordinator.Directory.File("gate");
-        await RunAsync("mkfifo", gate);
+        var gates = coordinator.Directory.File("gates");
+        Directory.CreateDirectory(gates);
+
+        // Each job waits until a file named after it appears.
         var script = await WriteScriptAsync(coordinator, "gated.sh", """
             #!/bin/sh
             cat > /dev/null
-            read line < "$GATE"
+            while [ ! -e "$GATES/$AITBC_JOB_ID" ]; do sleep 0.1; done
             echo '{"done": true}'
             """);
         await using var miner = CliProcess.Start(coordinator, coordinator.Keys[2],
             ["miner", "run", "--runner", "exec", "--concurrency", "2", "--", "/bin/sh", script],
-            new Dictionary<string, string> { ["GATE"] = gate });
+            new Dictionary<string, string> { ["GATES"] = gates });
         await miner.WaitForLineAsync(line => line.Contains("registered as mnr_", StringComparison.Ordinal));
         var first = await client.SubmitIdAsync();
         await miner.WaitForLineAsync(line => line.Contains($"{first} started", StringComparison.Ordinal));
 
-        // The miner long-polls with its second slot while the first job waits at the gate: well inside the 30 s
+        // The miner long-polls with its second slot while the first job waits at its gate: well inside the 30 s
         // that an unanswered long-poll would take, the new job starts.
         var second = await client.SubmitIdAsync();
         await miner.WaitForLineAsync(
             line => line.Contains($"{second} started", StringComparison.Ordinal), TimeSpan.FromSeconds(15));
         Assert.Equal("running", (await client.StatusAsync(first)).Str("state"));
 
-        await File.WriteAllTextAsync(gate, "go\n");
-        await File.WriteAllTextAsync(gate, "go\n");
+        await File.WriteAllTextAsync(Path.Combine(gates, first), "");
+        await File.WriteAllTextAsync(Path.Combine(gates, second), "");
         Assert.Equal("completed", (await WaitForFinalAsync(client, first)).Str("state"));
         Assert.Equal("completed", (await WaitForFinalAsync(client, second)).Str("state"));
         await miner.TerminateAsync();

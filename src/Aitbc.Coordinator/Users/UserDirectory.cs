@@ -8,7 +8,9 @@ internal static class UserDirectory
 {
     /// <summary>
     /// The user of a canonical wallet address, registered when unknown. Runs in the writer, which makes the look-up
-    /// and the insert one step in this process; the unique index refuses a second process's twin.
+    /// and the insert one step: in this process because the writer is one loop, across processes on PostgreSQL
+    /// because every writer batch first locks the receipt chain head, so a twin's batch starts only after this one
+    /// has committed and then finds the user. The unique index stays as the last guard.
     /// </summary>
     public static async Task<(User User, bool Created)> FindOrCreateAsync(WriteScope scope, string walletAddress)
     {
@@ -18,8 +20,6 @@ internal static class UserDirectory
             return (existing, false);
         }
 
-        // TODO: with several processes (PostgreSQL), a twin insert fails the unit with a 500; retry the look-up on a
-        // unique violation when multi-process deployment lands.
         var user = new User { Id = Ids.New(Ids.User), WalletAddress = walletAddress, CreatedAt = scope.Now };
         scope.Db.Users.Add(user);
         await scope.Db.SaveChangesAsync();

@@ -160,6 +160,26 @@ public sealed class ScaleOutTests
         miners.ForEach(m => m.Dispose());
     }
 
+    [Fact]
+    public async Task FirstLoginsOfTheSameWalletsOnTwoProcessesAtOnceMakeOneUserEach()
+    {
+        using var directory = new TestDirectory();
+        var environment = ClusterRun.Environment(await TestDatabase.PostgresUrlAsync(directory), [ClientKey]);
+        var processes = await Task.WhenAll(
+            CoordinatorProcess.StartAsync(environment), CoordinatorProcess.StartAsync(environment));
+        await using var a = processes[0];
+        await using var b = processes[1];
+
+        // Each new wallet logs in on both processes at the same moment: both register it unless the writers of the
+        // two processes take turns (every batch locks the receipt chain head first).
+        var wallets = Enumerable.Range(0, 20).Select(_ => new TestWallet()).ToList();
+        var logins = await Task.WhenAll(wallets.SelectMany(wallet => new[] { a, b }.Select(async process =>
+            (wallet.Address, (await LoginAsync(process, wallet)).UserId))));
+
+        Assert.All(logins.GroupBy(l => l.Address), pair => Assert.Single(pair.Select(l => l.UserId).Distinct()));
+        Assert.Equal(20, logins.Select(l => l.UserId).Distinct().Count());
+    }
+
     private static async Task<(string UserId, string Token)> LoginAsync(CoordinatorProcess process, TestWallet wallet)
     {
         using var http = process.CreateClient();
