@@ -38,8 +38,8 @@ internal static class WalletCommands
         };
         var addressType = new Option<string>("--address-type")
         {
-            Description = "The address to log in as: p2pkh (1…/m…), p2sh-p2wpkh (3…/2…) or p2wpkh (bc1…/tb1…). "
-                + "Default p2wpkh.",
+            Description = "The address to log in as: p2pkh (1…/m…), p2sh-p2wpkh (3…/2…) "
+                + "or p2wpkh (bc1…/tb1…). Default p2wpkh.",
             DefaultValueFactory = _ => "p2wpkh",
         };
         addressType.AcceptOnlyFromAmong("p2pkh", "p2sh-p2wpkh", "p2wpkh");

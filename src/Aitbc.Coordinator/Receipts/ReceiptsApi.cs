@@ -6,6 +6,7 @@ using Aitbc.Coordinator.Common;
 using Aitbc.Coordinator.Data;
 using Aitbc.Coordinator.Errors;
 using Aitbc.Coordinator.Jobs;
+using Aitbc.Coordinator.Miners;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -116,6 +117,7 @@ internal static class ReceiptsApi
     private static async Task<Results<Ok<ReceiptPage>, ProblemHttpResult>> MinerReceiptsAsync(
         Caller caller,
         CoordinatorDb db,
+        MinerKeys minerKeys,
         [Description("Page size, 1 to 200. Default 50.")] int? limit,
         [Description("next_cursor of the previous page.")] string? cursor,
         CancellationToken cancel)
@@ -133,10 +135,7 @@ internal static class ReceiptsApi
             return errors.ToProblem();
         }
 
-        var minerId = await db.Miners.AsNoTracking()
-            .Where(m => m.ApiKeyId == caller.KeyId)
-            .Select(m => m.Id)
-            .FirstOrDefaultAsync(cancel);
+        var minerId = await minerKeys.MinerOfAsync(caller.KeyId, cancel);
         if (minerId is null)
         {
             return Problems.Conflict("miner_not_registered",
