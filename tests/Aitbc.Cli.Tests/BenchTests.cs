@@ -6,14 +6,17 @@ namespace Aitbc.Cli.Tests;
 
 public sealed class BenchTests
 {
-    [Fact]
-    public async Task BenchReportCountsEverySubmittedJobOnce()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public async Task BenchReportCountsEverySubmittedJobOnce(int minerConcurrency)
     {
         await using var coordinator = await TestCoordinator.StartAsync(keys: 6);
         var keys = coordinator.Keys;
 
         var run = await CliProcess.RunAsync(coordinator, keys[0],
             "bench", "--clients", "4", "--miners", "3", "--jobs", "300", "--queued", "25",
+            "--miner-concurrency", minerConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--client-keys", $"{keys[0]},{keys[1]}", "--miner-keys", $"{keys[2]},{keys[3]},{keys[4]}",
             "--server-pid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--json");
@@ -22,6 +25,7 @@ public sealed class BenchTests
         var report = run.Json();
         var jobs = report["jobs"]!;
         long Count(string name) => jobs[name]!.GetValue<long>();
+        Assert.Equal(minerConcurrency, report["miner_concurrency"]!.GetValue<int>());
         Assert.Equal(300, Count("requested"));
         Assert.Equal(Count("requested"), Count("submitted") + Count("submit_errors"));
         Assert.Equal(Count("submitted"), Count("completed") + Count("failed") + Count("unfinished"));
@@ -153,6 +157,20 @@ public sealed class BenchTests
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("--miner-keys has 1 for 2 miners", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("65")]
+    public async Task BenchRefusesAMinerConcurrencyOutOfRange(string concurrency)
+    {
+        await using var coordinator = await TestCoordinator.StartAsync();
+
+        var run = await CliProcess.RunAsync(coordinator, coordinator.ClientKey,
+            "bench", "--jobs", "10", "--miner-concurrency", concurrency);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--miner-concurrency must be from 1 to 64", run.Stderr, StringComparison.Ordinal);
     }
 
     private static async Task<List<JsonNode>> AllKeysAsync(TestCoordinator coordinator)

@@ -20,6 +20,11 @@ internal static class BenchCommand
             Description = "Simulated echo miners.",
             DefaultValueFactory = _ => 16,
         };
+        var minerConcurrency = new Option<int>("--miner-concurrency")
+        {
+            Description = "Jobs each miner runs at once, and so takes in one call.",
+            DefaultValueFactory = _ => 1,
+        };
         var jobs = new Option<int>("--jobs")
         {
             Description = "Jobs to submit and finish.",
@@ -48,7 +53,7 @@ internal static class BenchCommand
         };
         var command = new Command("bench", "Measure a Coordinator with simulated clients and echo miners.")
         {
-            clients, miners, jobs, queued, clientKeys, minerKeys, adminKey, serverPid,
+            clients, miners, minerConcurrency, jobs, queued, clientKeys, minerKeys, adminKey, serverPid,
         };
         command.SetGuardedAction(globals, async (parsed, output, cancel) =>
         {
@@ -58,6 +63,7 @@ internal static class BenchCommand
                 [],
                 parsed.GetValue(clients),
                 parsed.GetValue(miners),
+                parsed.GetValue(minerConcurrency),
                 parsed.GetValue(jobs),
                 parsed.GetValue(queued),
                 parsed.GetValue(serverPid));
@@ -160,7 +166,8 @@ internal static class BenchCommand
     private static void Show(BenchReport report)
     {
         var summary = new Table().AddColumns("", "value").HideHeaders();
-        summary.AddRow("clients / miners", $"{report.Clients} / {report.Miners}");
+        summary.AddRow("clients / miners", $"{report.Clients} / {report.Miners}"
+            + (report.MinerConcurrency > 1 ? $" ({report.MinerConcurrency} jobs each)" : ""));
         summary.AddRow("queued beforehand", N(report.Queued));
         summary.AddRow("jobs submitted", N(report.Jobs.Submitted));
         summary.AddRow("jobs completed", N(report.Jobs.Completed));

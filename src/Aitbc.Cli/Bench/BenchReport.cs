@@ -7,6 +7,9 @@ internal sealed record BenchReport
 
     public required int Miners { get; init; }
 
+    /// <summary>Jobs each miner ran at once.</summary>
+    public required int MinerConcurrency { get; init; }
+
     public required int Queued { get; init; }
 
     public required JobCounts Jobs { get; init; }

@@ -13,6 +13,7 @@ internal sealed record BenchSettings(
     IReadOnlyList<string> MinerKeys,
     int Clients,
     int Miners,
+    int MinerConcurrency,
     int Jobs,
     int Queued,
     int? ServerPid)
@@ -33,6 +34,11 @@ internal sealed record BenchSettings(
         if (Clients is < 1 or > 1024 || Miners is < 1 or > 1024)
         {
             throw new UsageException("--clients and --miners must be from 1 to 1024.");
+        }
+
+        if (MinerConcurrency is < 1 or > 64)
+        {
+            throw new UsageException("--miner-concurrency must be from 1 to 64.");
         }
 
         if (Jobs is < 1 or > 10_000_000 || Queued is < 0 or > 10_000_000)
@@ -89,7 +95,7 @@ internal sealed class BenchRun(BenchSettings settings)
         }
 
         var registrations = await Task.WhenAll(miners.Select(m => m.Miner.RegisterAsync(
-            new RegisterMinerRequest { MaxConcurrency = 1, Capabilities = new MinerCapabilities() }, cancel)));
+            new RegisterMinerRequest { MaxConcurrency = settings.MinerConcurrency, Capabilities = new MinerCapabilities() }, cancel)));
         var heartbeat = TimeSpan.FromSeconds(Math.Max(1, registrations[0].HeartbeatIntervalSeconds));
 
         progress?.Phase($"{settings.Jobs:N0} jobs", settings.Jobs);
@@ -184,34 +190,43 @@ internal sealed class BenchRun(BenchSettings settings)
                 continue;
             }
 
-            foreach (var job in jobs)
+            // A miner running several jobs at once reports each as soon as it is done, not one after another.
+            if (jobs.Count == 1)
             {
-                var ours = IsOurs(job);
-                if (ours)
-                {
-                    _taken.TryAdd(job.JobId, Stopwatch.GetTimestamp());
-                }
-
-                try
-                {
-                    var accepted = await api.Miner.SubmitResultAsync(JobResult.Completed(job, job.Parameters), stop);
-                    var now = Stopwatch.GetTimestamp();
-                    var finished = accepted.State == JobState.Completed ? _completed
-                        : accepted.State.IsFinal() ? _failed : null;
-                    if (ours && finished is not null && finished.TryAdd(job.JobId, now))
-                    {
-                        InterlockedMax(ref _lastFinish, now);
-                    }
-                }
-                catch (OperationCanceledException) when (stop.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (Exception e)
-                {
-                    CountError("result", e);
-                }
+                await FinishAsync(api, jobs[0], stop);
             }
+            else
+            {
+                await Task.WhenAll(jobs.Select(job => FinishAsync(api, job, stop)));
+            }
+        }
+    }
+
+    private async Task FinishAsync(AitbcClient api, LeasedJob job, CancellationToken stop)
+    {
+        var ours = IsOurs(job);
+        if (ours)
+        {
+            _taken.TryAdd(job.JobId, Stopwatch.GetTimestamp());
+        }
+
+        try
+        {
+            var accepted = await api.Miner.SubmitResultAsync(JobResult.Completed(job, job.Parameters), stop);
+            var now = Stopwatch.GetTimestamp();
+            var finished = accepted.State == JobState.Completed ? _completed
+                : accepted.State.IsFinal() ? _failed : null;
+            if (ours && finished is not null && finished.TryAdd(job.JobId, now))
+            {
+                InterlockedMax(ref _lastFinish, now);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            CountError("result", e);
         }
     }
 
@@ -297,6 +312,7 @@ internal sealed class BenchRun(BenchSettings settings)
         {
             Clients = settings.Clients,
             Miners = settings.Miners,
+            MinerConcurrency = settings.MinerConcurrency,
             Queued = settings.Queued,
             Jobs = new JobCounts(settings.Jobs, submitted, _submitErrors, completed, failed,
                 submitted - completed - failed),

@@ -94,12 +94,21 @@ internal sealed partial class DbWriter(
     {
         var started = Stopwatch.GetTimestamp();
         var outcomes = new Action?[batch.Count];
+
+        // Savepoints cost two statements a unit, and units almost never fail, so a batch first runs without them.
+        // Only when a unit throws is the batch rolled back and run again with each unit under its own savepoint,
+        // so that the one failure spoils nothing else.
+        var isolated = false;
         for (var tries = 1; ; tries++)
         {
             try
             {
-                await RunTransactionAsync(batch, outcomes);
+                await RunTransactionAsync(batch, outcomes, isolated);
                 break;
+            }
+            catch (UnitFailedException)
+            {
+                isolated = true;
             }
             catch (Exception e) when (tries < MaxTries && PostgresDatabase.IsRetryable(e))
             {
@@ -127,13 +136,17 @@ internal sealed partial class DbWriter(
         }
     }
 
-    private async Task RunTransactionAsync(List<IWork> batch, Action?[] outcomes)
+    /// <summary>
+    /// Runs the batch in one transaction and commits it. With <paramref name="isolated"/>, each unit of several runs
+    /// under a savepoint and its failure becomes its outcome; without, a failing unit rolls back the whole batch.
+    /// </summary>
+    private async Task RunTransactionAsync(List<IWork> batch, Action?[] outcomes, bool isolated)
     {
         if (_db is null || _statements is null)
         {
             _db = await contexts.CreateDbContextAsync();
 
-            // Each unit already runs under its own savepoint; EF's extra one per SaveChanges would only cost.
+            // Units get a savepoint of their own when they need one; EF's extra one per SaveChanges would only cost.
             _db.Database.AutoSavepointsEnabled = false;
             await _db.Database.OpenConnectionAsync();
             _statements = new Statements(_db);
@@ -146,14 +159,14 @@ internal sealed partial class DbWriter(
             await sql.For(LockChainHead).ExecuteScalarAsync();
         }
 
-        var alone = batch.Count == 1;
+        var savepoints = isolated && batch.Count > 1;
         var published = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < batch.Count; i++)
         {
             for (var tries = 1; ; tries++)
             {
                 var scope = new WriteScope(db, sql, clock.GetUtcNow().UtcDateTime);
-                if (!alone)
+                if (savepoints)
                 {
                     await sql.For("SAVEPOINT work").ExecuteNonQueryAsync();
                 }
@@ -161,7 +174,7 @@ internal sealed partial class DbWriter(
                 try
                 {
                     outcomes[i] = await batch[i].RunAsync(scope);
-                    if (!alone)
+                    if (savepoints)
                     {
                         await sql.For("RELEASE SAVEPOINT work").ExecuteNonQueryAsync();
                     }
@@ -169,7 +182,7 @@ internal sealed partial class DbWriter(
                     published.UnionWith(scope.Notices);
                     break;
                 }
-                catch (Exception e) when (!alone)
+                catch (Exception e) when (savepoints)
                 {
                     await sql.For("ROLLBACK TO SAVEPOINT work").ExecuteNonQueryAsync();
                     if (tries < MaxTries && PostgresDatabase.IsRetryable(e))
@@ -180,6 +193,11 @@ internal sealed partial class DbWriter(
                     var failed = batch[i];
                     outcomes[i] = () => failed.Fail(e);
                     break;
+                }
+                catch (Exception e) when (batch.Count > 1)
+                {
+                    // Disposing the transaction rolls it back; the batch runs again, isolated.
+                    throw new UnitFailedException(e);
                 }
                 finally
                 {
@@ -206,6 +224,9 @@ internal sealed partial class DbWriter(
             _db = null;
         }
     }
+
+    /// <summary>A unit of a batch run without savepoints failed; the batch must run again with them.</summary>
+    private sealed class UnitFailedException(Exception inner) : Exception("A unit of work failed.", inner);
 
     private interface IWork
     {

@@ -90,18 +90,19 @@ internal static class ApiDocs
     public static WebApplication MapApiDocs(this WebApplication app)
     {
         app.MapOpenApi("/openapi.json").AllowAnonymous();
-        app.UseSwaggerUI(options =>
+        // Each UI's middleware matches its paths with regular expressions; only requests under its prefix pay.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/docs"), docs => docs.UseSwaggerUI(options =>
         {
             options.RoutePrefix = "docs";
             options.SwaggerEndpoint("/openapi.json", "AITBC Coordinator API");
             options.DocumentTitle = "AITBC Coordinator API";
-        });
-        app.UseReDoc(options =>
+        }));
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/redoc"), redoc => redoc.UseReDoc(options =>
         {
             options.RoutePrefix = "redoc";
             options.SpecUrl = "/openapi.json";
             options.DocumentTitle = "AITBC Coordinator API";
-        });
+        }));
         return app;
     }
 }

@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Buffers.Text;
 using System.Security.Cryptography;
-using System.Text.Json;
 using Aitbc.Coordinator.Common;
 using Aitbc.Coordinator.Data;
 using Aitbc.Coordinator.Jobs;
@@ -104,69 +102,39 @@ internal sealed partial class ReceiptIssuer(ReceiptKeyring keyring, ILogger<Rece
     /// <summary>The canonical bytes of the receipt: first without its signature, to sign, then with it.</summary>
     private byte[] Build(Facts facts, long seq, string previous)
     {
-        var unsigned = Jcs.Canonicalize(Write(facts, seq, previous, signature: null));
-        var signature = Base64Url.EncodeToString(keyring.Sign(unsigned));
-        return Jcs.Canonicalize(Write(facts, seq, previous, signature));
+        var receipt = Members(facts, seq, previous);
+        var signature = Base64Url.EncodeToString(keyring.Sign(receipt.ToUtf8()));
+        return receipt.Object("signature", new JcsObject()
+                .String("alg", ReceiptKeyring.Algorithm)
+                .String("kid", keyring.CurrentKid)
+                .String("sig", signature))
+            .ToUtf8();
     }
 
-    private JsonElement Write(Facts facts, long seq, string previous, string? signature)
+    private static JcsObject Members(Facts facts, long seq, string previous)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            var job = facts.Job;
-            writer.WriteStartObject();
-            writer.WriteString("receipt_id", facts.ReceiptId);
-            writer.WriteNumber("version", Version);
-            writer.WriteString("job_id", job.Id);
-            writer.WriteString("job_type", job.JobType);
-            writer.WriteString("client", job.ClientId);
-            writer.WriteString("miner", job.MinerId);
-            writer.WriteNumber("attempt", job.Attempts);
-            writer.WriteString("parameters_sha256", facts.ParametersSha256);
-            writer.WriteString("result_sha256", facts.ResultSha256);
-            writer.WriteString("units", facts.Units);
-            writer.WriteString("unit_type", UnitType);
-            writer.WriteString("unit_price", facts.UnitPrice.ToString());
-            writer.WriteString("price", facts.Price.ToString());
-            if (job.MaxPrice is { } maxPrice)
-            {
-                writer.WriteString("max_price", new AitbcAmount(maxPrice).ToString());
-            }
-            else
-            {
-                writer.WriteNull("max_price");
-            }
-
-            writer.WritePropertyName("reported");
-            if (facts.Reported is null)
-            {
-                writer.WriteNullValue();
-            }
-            else
-            {
-                writer.WriteRawValue(facts.Reported, skipInputValidation: true);
-            }
-
-            writer.WriteString("started_at", Json.FormatTime(job.StartedAt!.Value));
-            writer.WriteString("completed_at", Json.FormatTime(facts.Now));
-            writer.WriteString("issued_at", Json.FormatTime(facts.Now));
-            writer.WriteNumber("seq", seq);
-            writer.WriteString("prev_sha256", previous);
-            if (signature is not null)
-            {
-                writer.WriteStartObject("signature");
-                writer.WriteString("alg", ReceiptKeyring.Algorithm);
-                writer.WriteString("kid", keyring.CurrentKid);
-                writer.WriteString("sig", signature);
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndObject();
-        }
-
-        using var document = JsonDocument.Parse(buffer.WrittenMemory);
-        return document.RootElement.Clone();
+        var job = facts.Job;
+        return new JcsObject()
+            .String("receipt_id", facts.ReceiptId)
+            .Number("version", Version)
+            .String("job_id", job.Id)
+            .String("job_type", job.JobType)
+            .String("client", job.ClientId)
+            .String("miner", job.MinerId)
+            .Number("attempt", job.Attempts)
+            .String("parameters_sha256", facts.ParametersSha256)
+            .String("result_sha256", facts.ResultSha256)
+            .String("units", facts.Units)
+            .String("unit_type", UnitType)
+            .String("unit_price", facts.UnitPrice.ToString())
+            .String("price", facts.Price.ToString())
+            .String("max_price", job.MaxPrice is { } maxPrice ? new AitbcAmount(maxPrice).ToString() : null)
+            .Json("reported", facts.Reported)
+            .String("started_at", Json.FormatTime(job.StartedAt!.Value))
+            .String("completed_at", Json.FormatTime(facts.Now))
+            .String("issued_at", Json.FormatTime(facts.Now))
+            .Number("seq", seq)
+            .String("prev_sha256", previous);
     }
 
     private sealed record Facts(

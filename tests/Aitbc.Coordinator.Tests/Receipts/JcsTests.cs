@@ -123,6 +123,42 @@ public sealed class JcsTests
     }
 
     [Fact]
+    public void AComposedObjectIsWhatCanonicalizingTheSameDocumentGives()
+    {
+        // Names that sort differently by UTF-16 than by UTF-8, strings needing every kind of escape, and raw JSON
+        // that is not canonical yet.
+        const string odd = """\u20ac$\u000F\n\"\\/\u007f\ud83d\ude00""";
+        var composed = new JcsObject()
+            .String("\ud83d\ude00", "surrogate pair name")
+            .String("\ufb33", "after the pair in UTF-8, before it in UTF-16")
+            .String("text", JsonSerializer.Deserialize<string>($"\"{odd}\""))
+            .String("none", null)
+            .Number("big", (1L << 53) - 1)
+            .Number("negative", -42)
+            .Json("raw", """{ "z": [1E3, 4.50, {"b": null, "a": true}], "a": "\u0041" }""")
+            .Json("missing", null)
+            .Object("nested", new JcsObject().String("b", "2").Number("a", 1));
+        var document = $$$"""
+            {"\ud83d\ude00": "surrogate pair name", "\ufb33": "after the pair in UTF-8, before it in UTF-16",
+             "text": "{{{odd}}}", "none": null, "big": {{{(1L << 53) - 1}}}, "negative": -42,
+             "raw": { "z": [1E3, 4.50, {"b": null, "a": true}], "a": "\u0041" }, "missing": null,
+             "nested": {"b": "2", "a": 1}}
+            """;
+
+        Assert.Equal(Encoding.UTF8.GetString(Jcs.Canonicalize(document)), Encoding.UTF8.GetString(composed.ToUtf8()));
+        Assert.Equal(Jcs.Canonicalize(document), composed.ToUtf8());
+    }
+
+    [Fact]
+    public void AComposedObjectRefusesWhatHasNoCanonicalForm()
+    {
+        Assert.Throws<CanonicalJsonException>(() => new JcsObject().Number("n", 1L << 53));
+        Assert.Throws<CanonicalJsonException>(() => new JcsObject().String("a", "1").String("a", "2").ToUtf8());
+        Assert.Throws<CanonicalJsonException>(() => new JcsObject().String("lone", "\ud800").ToUtf8());
+        Assert.Throws<CanonicalJsonException>(() => new JcsObject().Json("raw", "{not json"));
+    }
+
+    [Fact]
     public void OmittingTheSignatureLeavesTheRestCanonical()
     {
         using var document = JsonDocument.Parse("""{"b": 2, "signature": {"sig": "x"}, "a": 1}""");

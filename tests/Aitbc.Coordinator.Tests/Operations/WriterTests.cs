@@ -1,0 +1,52 @@
+using Aitbc.Coordinator.Data;
+using Aitbc.Coordinator.Ledger;
+using Aitbc.Coordinator.Tests.Infrastructure;
+using Aitbc.Coordinator.Tests.Users;
+
+namespace Aitbc.Coordinator.Tests.Operations;
+
+public sealed class WriterTests
+{
+    private const long Coin = 100_000_000;
+
+    [Fact]
+    public async Task AUnitThatFailsInABatchTakesOnlyItsOwnChangesWithIt()
+    {
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var user = await coordinator.LoginAsync();
+        var writer = coordinator.GetService<DbWriter>();
+        var books = coordinator.GetService<Bookkeeper>();
+
+        // The first unit holds the writer until everything else has queued, so the rest run as one batch.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holding = writer.ExecuteAsync(async _ => await gate.Task);
+        var units = Enumerable.Range(0, 9).Select(i => i % 3 == 1
+                ? writer.ExecuteAsync<bool>(async scope =>
+                {
+                    await books.CreditOnceAsync(scope, user.UserId, 100 * Coin, $"pay_failing_{i}");
+                    throw new InvalidOperationException($"unit {i} fails after writing");
+                })
+                : writer.ExecuteAsync(async scope =>
+                    await books.CreditOnceAsync(scope, user.UserId, Coin, $"pay_{i}") is not null))
+            .ToList();
+        gate.SetResult();
+        await holding;
+
+        for (var i = 0; i < units.Count; i++)
+        {
+            if (i % 3 == 1)
+            {
+                var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => units[i]);
+                Assert.Equal($"unit {i} fails after writing", failure.Message);
+            }
+            else
+            {
+                Assert.True(await units[i]);
+            }
+        }
+
+        // Six credits of one coin each, none of the failing units' hundred; the ledger still balances.
+        Assert.Equal((6 * Coin, 0, 6 * Coin), await coordinator.BalanceAsync(user.UserId));
+        Assert.Equal("6", (await coordinator.AuditAsync()).Str("exchange_credited"));
+    }
+}
