@@ -54,15 +54,20 @@ internal sealed class JobProfiles
     private readonly object _gate = new();
     private List<(JobProfile Profile, IReadOnlyList<string> Models)> _known = [];
 
+    /// <summary>The key of the jobs without requirements, most jobs; it is what serializing none would give.</summary>
+    public const string NoRequirements = "{}";
+
     /// <summary>The canonical key of a set of requirements; jobs without any share the key <c>{}</c>.</summary>
     public static string KeyOf(IReadOnlyList<string> models, int? minVramGb, string? gpu, string? region) =>
-        JsonSerializer.Serialize(new SortedDictionary<string, object?>(StringComparer.Ordinal)
-        {
-            ["gpu"] = gpu,
-            ["min_vram_gb"] = minVramGb,
-            ["models"] = models.Count == 0 ? null : models.Order(StringComparer.Ordinal).ToArray(),
-            ["region"] = region,
-        }.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value));
+        models.Count == 0 && minVramGb is null && gpu is null && region is null
+            ? NoRequirements
+            : JsonSerializer.Serialize(new SortedDictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["gpu"] = gpu,
+                ["min_vram_gb"] = minVramGb,
+                ["models"] = models.Count == 0 ? null : models.Order(StringComparer.Ordinal).ToArray(),
+                ["region"] = region,
+            }.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value));
 
     public async Task<long> IdForAsync(
         WriteScope scope, IReadOnlyList<string> models, int? minVramGb, string? gpu, string? region)
