@@ -10,9 +10,9 @@ namespace Aitbc.Coordinator.Data;
 
 /// <summary>
 /// The one place that writes. Requests hand it small units of work; a single loop runs whatever has queued up in one
-/// transaction (each unit under its own savepoint, so one failure spoils nothing else), commits once, and only then
-/// answers each caller. Many small commits become one fsync, and SQLite never sees two writers fighting over its
-/// lock, so no <c>SQLITE_BUSY</c> reaches a client.
+/// transaction (should a unit fail, the batch runs again with a savepoint per unit, so one failure spoils nothing
+/// else), commits once, and only then answers each caller. Many small commits become one fsync, and SQLite never
+/// sees two writers fighting over its lock, so no <c>SQLITE_BUSY</c> reaches a client.
 /// </summary>
 internal sealed partial class DbWriter(
     IDbContextFactory<CoordinatorDb> contexts,
