@@ -122,14 +122,19 @@ internal sealed class JobProfiles
 
         if (added.Count > 0)
         {
+            // Remembered only once committed: an earlier unit of this batch may have added a row that is still rolled
+            // back, and SQLite would then give its id to another profile, which the cache would never read.
             known = [.. known, .. added];
-            lock (_gate)
+            scope.OnCommitted(() =>
             {
-                if (known.Count > _known.Count)
+                lock (_gate)
                 {
-                    _known = known;
+                    if (known.Count > _known.Count)
+                    {
+                        _known = known;
+                    }
                 }
-            }
+            });
         }
 
         return [.. known.Where(k => k.Profile.Fits(offer, k.Models)).Select(k => k.Profile.Id)];

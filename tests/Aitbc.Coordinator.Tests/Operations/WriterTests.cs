@@ -1,4 +1,5 @@
 using Aitbc.Coordinator.Data;
+using Aitbc.Coordinator.Jobs;
 using Aitbc.Coordinator.Ledger;
 using Aitbc.Coordinator.Tests.Infrastructure;
 using Aitbc.Coordinator.Tests.Users;
@@ -49,6 +50,38 @@ public sealed class WriterTests
         // Six credits of one coin each, none of the failing units' hundred; the ledger still balances.
         Assert.Equal((6 * Coin, 0, 6 * Coin), await coordinator.BalanceAsync(user.UserId));
         Assert.Equal("6", (await coordinator.AuditAsync()).Str("exchange_credited"));
+    }
+
+    [Fact]
+    public async Task AProfileSeenOnlyInsideARolledBackBatchIsNotRemembered()
+    {
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var writer = coordinator.GetService<DbWriter>();
+        var profiles = coordinator.GetService<JobProfiles>();
+
+        // The unit adds a profile and sees it among those a miner can serve, then fails: the batch is rolled back,
+        // and SQLite hands the next new profile the same id.
+        var failing = writer.ExecuteAsync<bool>(async scope =>
+        {
+            await profiles.IdForAsync(scope, ["model-a"], null, null, null);
+            Assert.NotEmpty(await profiles.ServableAsync(scope, new MinerOffer(["model-a"], [], 24, null)));
+            throw new InvalidOperationException("the batch fails");
+        });
+        await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
+
+        // The next new profile is one only a model-b miner can serve, and that miner must see it as such.
+        using var client = coordinator.Client();
+        using var miner = coordinator.Miner(coordinator.Keys[2]);
+        var jobId = await client.SubmitIdAsync(new
+        {
+            job_type = "llm_inference",
+            parameters = new { prompt = "Say hi" },
+            requirements = new { models = new[] { "model-b" } },
+        });
+        await miner.RegisterAsync(models: ["model-b"]);
+
+        var lease = await miner.TakeJobAsync(jobId, seconds: 10);
+        Assert.Equal(jobId, lease.Str("job_id"));
     }
 
     [Fact]
