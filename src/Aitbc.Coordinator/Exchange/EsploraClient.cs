@@ -9,6 +9,15 @@ namespace Aitbc.Coordinator.Exchange;
 /// </summary>
 internal sealed class EsploraClient(HttpClient http, TimeSpan timeout)
 {
+    /// <summary>Esplora's page of confirmed transactions; a shorter page is the end of the history.</summary>
+    private const int ConfirmedPerPage = 25;
+
+    /// <summary>
+    /// 1,000 confirmed transactions a look: enough for a static address busier than any shop's, while a look at an
+    /// address with years of history stays bounded. Older money is for an admin to confirm by hand.
+    /// </summary>
+    private const int MaxPages = 40;
+
     public async Task<int> TipHeightAsync(CancellationToken cancel)
     {
         using var limit = Limit(cancel);
@@ -16,15 +25,33 @@ internal sealed class EsploraClient(HttpClient http, TimeSpan timeout)
         return int.Parse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The address's transactions: the mempool's, then the newest confirmed ones.</summary>
-    // TODO: Esplora answers at most 50 mempool and 25 confirmed transactions here; a busy static address needs
-    // paging through /address/{a}/txs/chain/{last_txid}. Per-payment addresses (BITCOIN_XPUB) never get near it.
-    public async Task<IReadOnlyList<EsploraTx>> AddressTxsAsync(string address, CancellationToken cancel)
+    /// <summary>
+    /// The address's transactions: the mempool's (Esplora lists up to 50, without paging), then the confirmed ones,
+    /// newest first, page by page back to the first one mined before <paramref name="minedSince"/>, at most
+    /// <see cref="MaxPages"/> pages a call.
+    /// </summary>
+    public async Task<IReadOnlyList<EsploraTx>> AddressTxsAsync(
+        string address, DateTime minedSince, CancellationToken cancel)
+    {
+        var path = $"address/{Uri.EscapeDataString(address)}/txs";
+        var txs = await GetTxsAsync(path, cancel);
+        var page = txs.Where(tx => tx.Status?.Confirmed == true).ToList();
+        for (var pages = 1; page.Count >= ConfirmedPerPage && pages < MaxPages && !MinedBefore(page[^1]); pages++)
+        {
+            page = await GetTxsAsync($"{path}/chain/{Uri.EscapeDataString(page[^1].Txid)}", cancel);
+            txs.AddRange(page);
+        }
+
+        return txs;
+
+        bool MinedBefore(EsploraTx tx) =>
+            tx.Status?.BlockTime is { } mined && DateTimeOffset.FromUnixTimeSeconds(mined).UtcDateTime < minedSince;
+    }
+
+    private async Task<List<EsploraTx>> GetTxsAsync(string path, CancellationToken cancel)
     {
         using var limit = Limit(cancel);
-        var txs = await http.GetFromJsonAsync<List<EsploraTx>>(
-            $"address/{Uri.EscapeDataString(address)}/txs", limit.Token);
-        return txs ?? [];
+        return await http.GetFromJsonAsync<List<EsploraTx>>(path, limit.Token) ?? [];
     }
 
     private CancellationTokenSource Limit(CancellationToken cancel)

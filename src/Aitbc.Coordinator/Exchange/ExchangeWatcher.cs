@@ -125,7 +125,10 @@ internal sealed partial class ExchangeWatcher(
 
         foreach (var group in watched.GroupBy(p => p.Address))
         {
-            var txs = await esplora.AddressTxsAsync(group.Key, cancel);
+            // Paged back past the oldest money any of these payments could take; twice the slack, because block
+            // times may also run out of order between neighbouring blocks.
+            var since = group.Min(p => p.CreatedAt) - 2 * BlockTimeSlack;
+            var txs = await esplora.AddressTxsAsync(group.Key, since, cancel);
             foreach (var payment in group)
             {
                 var seen = payment.AddressIndex is null

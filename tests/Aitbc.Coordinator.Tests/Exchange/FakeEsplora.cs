@@ -27,7 +27,9 @@ public enum ChainFault
 }
 
 /// <summary>
-/// A small chain service speaking the two Esplora calls the watcher uses, on a real Kestrel socket. The test scripts
+/// A small chain service speaking the Esplora calls the watcher uses, on a real Kestrel socket, paged as Esplora pages:
+/// the address's mempool transactions (up to 50) and its newest 25 confirmed ones, then 25 confirmed ones at a time
+/// after a given txid. The test scripts
 /// the chain: transactions enter the mempool, get mined, vanish in a reorg. Each answered query raises a signal
 /// (the watcher asks the tip every round, then each address), so a test can wait for the watcher's next look
 /// instead of sleeping.
@@ -39,12 +41,16 @@ public sealed class FakeEsplora : IAsyncDisposable
     private readonly WebApplication _app;
     private TaskCompletionSource _served = NewSignal();
     private int _tip = 800_000;
+    private int _laterPagesServed;
 
     private FakeEsplora(WebApplication app) => _app = app;
 
     public Uri BaseAddress { get; private set; } = null!;
 
     public ChainFault Fault { get; set; }
+
+    /// <summary>How many pages of confirmed history after the first the watcher has asked for.</summary>
+    public int LaterPagesServed => Volatile.Read(ref _laterPagesServed);
 
     public static async Task<FakeEsplora> StartAsync()
     {
@@ -77,7 +83,14 @@ public sealed class FakeEsplora : IAsyncDisposable
         });
         app.MapGet("/address/{address}/txs", (string address) =>
         {
-            var answer = chain.TxsOf(address);
+            var answer = chain.TxsOf(address, mempool: true, after: null);
+            chain.Served();
+            return Results.Text(answer.ToJsonString(), "application/json");
+        });
+        app.MapGet("/address/{address}/txs/chain/{lastSeen}", (string address, string lastSeen) =>
+        {
+            Interlocked.Increment(ref chain._laterPagesServed);
+            var answer = chain.TxsOf(address, mempool: false, after: lastSeen);
             chain.Served();
             return Results.Text(answer.ToJsonString(), "application/json");
         });
@@ -180,13 +193,16 @@ public sealed class FakeEsplora : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private JsonArray TxsOf(string address)
+    private JsonArray TxsOf(string address, bool mempool, string? after)
     {
         lock (_gate)
         {
+            var mine = _txs.Where(t => t.Outputs.Any(o => o.Address == address)).ToList();
+            var confirmed = mine.Where(t => t.Height is not null).OrderByDescending(t => t.Height)
+                .SkipWhile(t => after is not null && t.Txid != after).Skip(after is null ? 0 : 1).Take(25);
+            var page = mempool ? mine.Where(t => t.Height is null).Reverse().Take(50).Concat(confirmed) : confirmed;
             var txs = new JsonArray();
-            foreach (var tx in _txs.Where(t => t.Outputs.Any(o => o.Address == address))
-                .OrderBy(t => t.Height ?? int.MaxValue).Reverse())
+            foreach (var tx in page)
             {
                 var status = tx.Height is { } height
                     ? new JsonObject

@@ -157,6 +157,56 @@ public sealed class WatcherTests
     }
 
     [Fact]
+    public async Task ABusyStaticAddressIsReadPastTheFirstPageOfItsHistory()
+    {
+        await using var chain = await FakeEsplora.StartAsync();
+        var shared = new Key().PubKey.GetAddress(ScriptPubKeyType.Segwit, Network.TestNet).ToString();
+        await using var coordinator = await TestCoordinator.StartAsync(
+            settings: ExchangeCalls.Settings(chain, staticAddress: shared));
+        var user = await coordinator.LoginAsync();
+        using var session = coordinator.Session(user.Token);
+        var payment = await session.CreatePaymentAsync(new { aitbc_amount = "4" });
+        var sats = payment["amount_sats"]!.GetValue<long>();
+
+        // While the chain service is down, the payment is mined, then buried under 60 newer transactions to the same
+        // address: Esplora's first answer holds only the newest 25 of them.
+        chain.Fault = ChainFault.Errors;
+        chain.Mine(chain.Pay(shared, sats));
+        for (var i = 0; i < 60; i++)
+        {
+            chain.Mine(chain.Pay(shared, 1_000 + i));
+        }
+
+        chain.Fault = ChainFault.None;
+
+        var credited = await chain.WaitForStatusAsync(session, payment.Str("payment_id"), "credited");
+        Assert.Equal(61, credited["confirmations"]!.GetValue<int>());
+        Assert.Equal(sats * 100_000, (await coordinator.BalanceAsync(user.UserId)).Balance);
+        Assert.True(chain.LaterPagesServed >= 2, $"{chain.LaterPagesServed} later pages");
+    }
+
+    [Fact]
+    public async Task HistoryOlderThanEveryWatchedPaymentIsNotPagedThrough()
+    {
+        await using var chain = await FakeEsplora.StartAsync();
+        var shared = new Key().PubKey.GetAddress(ScriptPubKeyType.Segwit, Network.TestNet).ToString();
+        for (var i = 0; i < 100; i++)
+        {
+            chain.Mine(chain.Pay(shared, 1_000 + i), at: DateTimeOffset.UtcNow.AddDays(-2));
+        }
+
+        await using var coordinator = await TestCoordinator.StartAsync(
+            settings: ExchangeCalls.Settings(chain, staticAddress: shared));
+        var user = await coordinator.LoginAsync();
+        using var session = coordinator.Session(user.Token);
+        var payment = await session.CreatePaymentAsync(new { aitbc_amount = "4" });
+        await chain.LetWatcherLookAsync();
+
+        Assert.Equal("pending", (await session.PaymentAsync(payment.Str("payment_id"))).Str("status"));
+        Assert.Equal(0, chain.LaterPagesServed);
+    }
+
+    [Fact]
     public async Task MoneyFirstSeenAfterExpiryIsMarkedForReviewNotCredited()
     {
         var clock = new TestClock();
