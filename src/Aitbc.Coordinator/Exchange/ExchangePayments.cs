@@ -166,8 +166,8 @@ internal sealed class ExchangePayments(CoordinatorSettings settings, Bookkeeper 
     }
 
     /// <summary>
-    /// An admin's confirmation by hand: credits any payment not yet credited (an expired one under review too),
-    /// recorded with the admin's key and note. The status guard and the ledger's unique key make it once-only.
+    /// An admin's confirmation by hand: credits any payment not yet credited (an expired one under review too, which
+    /// the confirmation settles), recorded with the admin's key and note. The status guard and the ledger's unique key make it once-only.
     /// </summary>
     public async Task<ConfirmOutcome> ConfirmByHandAsync(
         WriteScope scope, string paymentId, string txid, string? note, string adminKeyId)
@@ -182,6 +182,7 @@ internal sealed class ExchangePayments(CoordinatorSettings settings, Bookkeeper 
             .Where(p => p.Id == paymentId && p.Status != PaymentStatus.Credited)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(p => p.Status, PaymentStatus.Credited)
+                .SetProperty(p => p.NeedsReview, false)
                 .SetProperty(p => p.Txid, txid)
                 .SetProperty(p => p.Note, note)
                 .SetProperty(p => p.CreditedAt, scope.Now)

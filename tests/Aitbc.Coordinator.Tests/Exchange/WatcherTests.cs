@@ -236,6 +236,11 @@ public sealed class WatcherTests
         await chain.LetWatcherLookAsync();
         Assert.Equal((2 * Coin, 0, 2 * Coin), await coordinator.BalanceAsync(user.UserId));
         Assert.Single(await coordinator.CreditsAsync(user));
+
+        // The admin's decision settles the review: the watcher, still seeing the late money, does not raise it again.
+        var settled = await session.PaymentAsync(id);
+        Assert.Equal("credited", settled.Str("status"));
+        Assert.False(settled["needs_review"]!.GetValue<bool>());
     }
 
     [Fact]
