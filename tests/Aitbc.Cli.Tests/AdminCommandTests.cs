@@ -175,7 +175,7 @@ public sealed class AdminCommandTests
         Assert.Equal(4, twice.ExitCode);
         Assert.Contains("payment_already_credited", Assert.Single(twice.Stderr.Split('\n')), StringComparison.Ordinal);
         Assert.Equal((2_250_000_001L, 0L, 2_250_000_001L), await coordinator.BalanceAsync(user.UserId));
-        Assert.True(ledger.Json()["ok"]!.GetValue<bool>());
+        Assert.True(ledger.Json()["valid"]!.GetValue<bool>());
         Assert.Equal("12.50000001", ledger.Json().Str("granted"));
         Assert.Equal("10", ledger.Json().Str("exchange_credited"));
         Assert.Equal("ledger ok: granted 12.50000001 AITBC, exchange credited 10 AITBC", ledgerText.Stdout);

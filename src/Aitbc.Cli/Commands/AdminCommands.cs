@@ -285,7 +285,7 @@ internal static class AdminCommands
         {
             using var api = globals.CreateClient(parsed);
             var report = await api.Admin.AuditLedgerAsync(cancel);
-            output.Data(report, () => output.Line(report.Ok
+            output.Data(report, () => output.Line(report.Valid
                 ? $"ledger ok: granted {AitbcAmountConverter.Format(report.Granted)} AITBC, exchange credited "
                     + $"{AitbcAmountConverter.Format(report.ExchangeCredited)} AITBC"
                 : $"ledger NOT ok: {report.Problems.Count} problem(s)"));
@@ -294,7 +294,7 @@ internal static class AdminCommands
                 output.Error("ledger_problem", problem);
             }
 
-            return report.Ok ? ExitCodes.Success : ExitCodes.ClientError;
+            return report.Valid ? ExitCodes.Success : ExitCodes.ClientError;
         });
 
         var receipts = new Command("receipts",

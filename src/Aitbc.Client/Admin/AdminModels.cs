@@ -208,12 +208,12 @@ public sealed record Grant
 }
 
 /// <summary>
-/// The books' health: <see cref="Ok"/> is false with one line per problem. A sum can be negative when the books are
+/// The books' health: <see cref="Valid"/> is false with one line per problem. A sum can be negative when the books are
 /// broken, so these amounts may carry a sign.
 /// </summary>
 public sealed record LedgerAudit
 {
-    public bool Ok { get; init; }
+    public bool Valid { get; init; }
 
     public required IReadOnlyList<string> Problems { get; init; }
 

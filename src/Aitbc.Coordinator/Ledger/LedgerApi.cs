@@ -142,9 +142,12 @@ internal sealed record GrantRequest
 internal sealed record GrantView(
     long TransactionId, string UserId, AitbcAmount Amount, string Reason, string CreatedBy, DateTime CreatedAt);
 
-/// <summary>The books' health. <c>ok</c> is false with one line per problem found (at most 100 of each kind).</summary>
+/// <summary>
+/// The books' health. <c>valid</c> (the word the receipts audit uses too) is false with one line per problem found,
+/// at most 100 of each kind.
+/// </summary>
 internal sealed record LedgerAudit(
-    bool Ok,
+    bool Valid,
     IReadOnlyList<string> Problems,
     AitbcAmount PostingsSum,
     AitbcAmount Granted,

@@ -70,7 +70,7 @@ public sealed class ScaleOutTests
         Assert.Equal(2000, report["head_seq"]!.GetValue<long>());
         Assert.Equal(2000L, await run.ScalarAsync<long>("SELECT count(DISTINCT job_id) FROM receipts"));
         using var ledger = await admin.GetAsync("/v1/admin/ledger/audit");
-        Assert.True((await ledger.ExpectAsync(System.Net.HttpStatusCode.OK))["ok"]!.GetValue<bool>());
+        Assert.True((await ledger.ExpectAsync(System.Net.HttpStatusCode.OK))["valid"]!.GetValue<bool>());
         miners.ForEach(m => m.Dispose());
     }
 
@@ -149,7 +149,7 @@ public sealed class ScaleOutTests
         {
             using var audit = await admin.GetAsync("/v1/admin/ledger/audit");
             var report = await audit.ExpectAsync(System.Net.HttpStatusCode.OK);
-            Assert.True(report["ok"]!.GetValue<bool>(), report.ToJsonString());
+            Assert.True(report["valid"]!.GetValue<bool>(), report.ToJsonString());
         }
 
         var prices = await run.ScalarAsync<decimal>(

@@ -135,7 +135,7 @@ public static class UserApi
         using var admin = coordinator.CreateClient(coordinator.AdminKey);
         using var response = await admin.GetAsync("/v1/admin/ledger/audit");
         var audit = await response.ExpectAsync(HttpStatusCode.OK);
-        Assert.True(audit["ok"]!.GetValue<bool>(), audit.ToJsonString());
+        Assert.True(audit["valid"]!.GetValue<bool>(), audit.ToJsonString());
         Assert.Equal("0", audit.Str("postings_sum"));
         return audit;
     }
