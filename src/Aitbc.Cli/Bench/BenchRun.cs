@@ -94,8 +94,12 @@ internal sealed class BenchRun(BenchSettings settings)
             await FillQueueAsync(clients, progress, cancel);
         }
 
-        var registrations = await Task.WhenAll(miners.Select(m => m.Miner.RegisterAsync(
-            new RegisterMinerRequest { MaxConcurrency = settings.MinerConcurrency, Capabilities = new MinerCapabilities() }, cancel)));
+        var registration = new RegisterMinerRequest
+        {
+            MaxConcurrency = settings.MinerConcurrency,
+            Capabilities = new MinerCapabilities(),
+        };
+        var registrations = await Task.WhenAll(miners.Select(m => m.Miner.RegisterAsync(registration, cancel)));
         var heartbeat = TimeSpan.FromSeconds(Math.Max(1, registrations[0].HeartbeatIntervalSeconds));
 
         progress?.Phase($"{settings.Jobs:N0} jobs", settings.Jobs);

@@ -167,7 +167,8 @@ internal sealed class ExchangePayments(CoordinatorSettings settings, Bookkeeper 
 
     /// <summary>
     /// An admin's confirmation by hand: credits any payment not yet credited (an expired one under review too, which
-    /// the confirmation settles), recorded with the admin's key and note. The status guard and the ledger's unique key make it once-only.
+    /// the confirmation settles), recorded with the admin's key and note. The status guard and the ledger's unique
+    /// key make it once-only.
     /// </summary>
     public async Task<ConfirmOutcome> ConfirmByHandAsync(
         WriteScope scope, string paymentId, string txid, string? note, string adminKeyId)
