@@ -180,6 +180,45 @@ public sealed class ScaleOutTests
         Assert.Equal(20, logins.Select(l => l.UserId).Distinct().Count());
     }
 
+    [Fact]
+    public async Task FirstPaymentsOfANewXpubOnTwoProcessesAtOnceGetDistinctAddresses()
+    {
+        using var directory = new TestDirectory();
+        var exchange = new Dictionary<string, string>
+        {
+            ["BITCOIN_NETWORK"] = "testnet",
+            ["BITCOIN_XPUB"] = Exchange.ExchangeCalls.TestnetVpub,
+            ["BTC_TO_AITBC_RATE"] = "100000",
+        };
+        var environment = ClusterRun.Environment(
+            await TestDatabase.PostgresUrlAsync(directory), [ClientKey], exchange);
+        var processes = await Task.WhenAll(
+            CoordinatorProcess.StartAsync(environment), CoordinatorProcess.StartAsync(environment));
+        await using var a = processes[0];
+        await using var b = processes[1];
+        var sessions = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
+        {
+            var process = i % 2 == 0 ? a : b;
+            var http = process.CreateClient();
+            http.DefaultRequestHeaders.Add("X-Session-Token", (await LoginAsync(process, new TestWallet())).Token);
+            return http;
+        }));
+
+        // The xpub's address counter has no row yet: each process's first payment would insert it unless their
+        // writers take turns, and the loser would answer 500.
+        var payments = await Task.WhenAll(sessions.SelectMany(session => Enumerable.Range(0, 3).Select(async _ =>
+        {
+            using var created = await session.PostJsonAsync("/v1/exchange/create-payment", new { aitbc_amount = "2" });
+            return await created.ExpectAsync(HttpStatusCode.Created);
+        })));
+
+        Assert.Equal(24, payments.Select(p => p.Str("address")).Distinct().Count());
+        foreach (var session in sessions)
+        {
+            session.Dispose();
+        }
+    }
+
     private static async Task<(string UserId, string Token)> LoginAsync(CoordinatorProcess process, TestWallet wallet)
     {
         using var http = process.CreateClient();
