@@ -189,6 +189,77 @@ public sealed class ReceiptCommandTests
             stranger.Stderr.Split('\n'));
     }
 
+    [Fact]
+    public async Task MinerReceiptsPageThroughTheMinersOwnAndVerifyThem()
+    {
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var config = coordinator.Directory.File("config");
+        var mine = await FinishJobsAsync(coordinator, coordinator.Keys[2], 3);
+        await FinishJobsAsync(coordinator, coordinator.Keys[3], 1);
+
+        var first = await RunAsync(coordinator, coordinator.Keys[2], config,
+            "miner", "receipts", "--limit", "2", "--json");
+        var every = await RunAsync(coordinator, coordinator.Keys[2], config,
+            "miner", "receipts", "--all", "--limit", "2", "--verify", "--json");
+        var lines = await RunAsync(coordinator, coordinator.Keys[2], config, "miner", "receipts", "--limit", "2");
+
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Equal(2, first.Json()["receipts"]!.AsArray().Count);
+        var cursor = first.Json().Str("next_cursor");
+        Assert.True(every.ExitCode == 0, every.ToString());
+        var items = every.Json()["receipts"]!.AsArray().Select(i => i!).ToList();
+        Assert.Equal(mine.Order(), items.Select(i => i["receipt"]!.Str("job_id")).Order());
+        Assert.All(items, i => Assert.True(i["verification"]!["valid"]!.GetValue<bool>()));
+        Assert.Null(every.Json()["next_cursor"]);
+        Assert.True(lines.ExitCode == 0, lines.ToString());
+        Assert.Equal(2, lines.Stdout.Split('\n').Length);
+        Assert.Contains($"more: aitbc miner receipts --cursor {cursor}", lines.Stderr, StringComparison.Ordinal);
+
+        var rest = await RunAsync(coordinator, coordinator.Keys[2], config,
+            "miner", "receipts", "--cursor", cursor, "--json");
+        Assert.True(rest.ExitCode == 0, rest.ToString());
+        Assert.Equal(items[2]["receipt"]!.Str("receipt_id"),
+            Assert.Single(rest.Json()["receipts"]!.AsArray())!["receipt"]!.Str("receipt_id"));
+    }
+
+    [Fact]
+    public async Task MinerReceiptsRefuseBadPagingAndCallersThatAreNoMiner()
+    {
+        await using var coordinator = await TestCoordinator.StartAsync();
+        var config = coordinator.Directory.File("config");
+
+        var zero = await RunAsync(coordinator, coordinator.Keys[2], config, "miner", "receipts", "--limit", "0");
+        var both = await RunAsync(coordinator, coordinator.Keys[2], config,
+            "miner", "receipts", "--all", "--cursor", "abc");
+        var client = await RunAsync(coordinator, coordinator.ClientKey, config, "miner", "receipts");
+        var noKey = await RunAsync(coordinator, null, config, "miner", "receipts");
+
+        Assert.Equal(2, zero.ExitCode);
+        Assert.Equal("aitbc: --limit must be from 1 to 200.", zero.Stderr);
+        Assert.Equal(2, both.ExitCode);
+        Assert.Equal(4, client.ExitCode);
+        Assert.Equal(2, noKey.ExitCode);
+    }
+
+    /// <summary>Registers a miner on <paramref name="key"/> and has it finish <paramref name="count"/> jobs.</summary>
+    private static async Task<List<string>> FinishJobsAsync(TestCoordinator coordinator, string key, int count)
+    {
+        using var client = coordinator.Client();
+        using var miner = coordinator.Miner(key);
+        await miner.RegisterAsync(models: []);
+        var jobs = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var jobId = await client.SubmitIdAsync(new { job_type = "echo", parameters = new { n = i } });
+            var lease = await miner.TakeJobAsync(jobId);
+            using var done = await miner.CompleteAsync(jobId, lease.Str("lease_token"));
+            await done.ExpectAsync(HttpStatusCode.OK);
+            jobs.Add(jobId);
+        }
+
+        return jobs;
+    }
+
     private static UnixFileMode ModeOf(string path)
     {
         if (OperatingSystem.IsWindows())

@@ -5,13 +5,14 @@ using Aitbc.Client.Miners;
 
 namespace Aitbc.Cli.Commands;
 
-/// <summary><c>aitbc miner run</c>: the reference miner.</summary>
+/// <summary><c>aitbc miner run</c>, the reference miner, and <c>aitbc miner receipts</c>.</summary>
 internal static class MinerCommands
 {
     public static Command Create(GlobalOptions globals)
     {
         var miner = new Command("miner", "Run a miner (the miner role).");
         miner.Subcommands.Add(Run(globals));
+        miner.Subcommands.Add(ReceiptCommands.ForMiner(globals));
         return miner;
     }
 

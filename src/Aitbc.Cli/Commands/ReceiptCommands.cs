@@ -8,8 +8,8 @@ using Aitbc.Client.Receipts;
 namespace Aitbc.Cli.Commands;
 
 /// <summary>
-/// <c>aitbc receipts …</c> and <c>aitbc client receipts</c>: reading receipts and verifying them offline against the
-/// Coordinator's keys, pinned on first use in the user's configuration folder.
+/// <c>aitbc receipts …</c>, <c>aitbc client receipts</c> and <c>aitbc miner receipts</c>: reading receipts and
+/// verifying them offline against the Coordinator's keys, pinned on first use in the user's configuration folder.
 /// </summary>
 internal static class ReceiptCommands
 {
@@ -28,21 +28,18 @@ internal static class ReceiptCommands
     public static Command ForJob(GlobalOptions globals)
     {
         var id = new Argument<string>("job-id") { Description = "The job's id (job_…)." };
-        var verify = new Option<bool>("--verify")
-        {
-            Description = "Check each receipt's Ed25519 signature offline with the Coordinator's keys, pinned on "
-                + "first use in $XDG_CONFIG_HOME/aitbc (default ~/.config/aitbc).",
-        };
+        var verify = VerifyOption();
         var command = new Command("receipts", $"List a completed job's signed receipts. {VerifyHelp}") { id, verify };
         command.SetGuardedAction(globals, async (parsed, output, cancel) =>
         {
             var jobId = parsed.GetValue(id)!;
             using var api = globals.CreateClient(parsed);
             var receipts = await api.Receipts.ListForJobAsync(jobId, cancel);
+            void Show(IReadOnlyList<VerifiedReceipt> items) => output.Data(
+                new JobReceiptsView(jobId, items), () => ShowLines(items, "no receipts: the job has not completed"));
             if (!parsed.GetValue(verify))
             {
-                var listed = new JobReceiptsView(jobId, [.. receipts.Select(r => new VerifiedReceipt(r, null))]);
-                output.Data(listed, () => ShowLines(listed.Receipts));
+                Show([.. receipts.Select(r => new VerifiedReceipt(r, null))]);
                 return ExitCodes.Success;
             }
 
@@ -52,10 +49,71 @@ internal static class ReceiptCommands
                 return ExitCodes.ClientError;
             }
 
-            return await VerifyAndShowAsync(api, output, receipts, jobId, cancel);
+            return await VerifyAndShowAsync(api, output, receipts, Show, cancel);
         });
         return command;
     }
+
+    /// <summary><c>aitbc miner receipts [--limit N] [--cursor C | --all] [--verify]</c>.</summary>
+    public static Command ForMiner(GlobalOptions globals)
+    {
+        var limit = new Option<int?>("--limit") { Description = "Receipts per page, 1 to 200. Default 50." };
+        var cursor = new Option<string?>("--cursor") { Description = "The next_cursor a previous page printed." };
+        var all = new Option<bool>("--all") { Description = "Every page, not just the first." };
+        var verify = VerifyOption();
+        var command = new Command("receipts",
+            $"List the signed receipts of the jobs this miner finished, newest first. {VerifyHelp}")
+        {
+            limit, cursor, all, verify,
+        };
+        command.SetGuardedAction(globals, async (parsed, output, cancel) =>
+        {
+            var size = parsed.GetValue(limit);
+            if (size is < 1 or > 200)
+            {
+                throw new UsageException("--limit must be from 1 to 200.");
+            }
+
+            if (parsed.GetValue(all) && parsed.GetValue(cursor) is not null)
+            {
+                throw new UsageException("--all starts from the newest receipt; it takes no --cursor.");
+            }
+
+            using var api = globals.CreateClient(parsed);
+            var receipts = new List<SignedReceipt>();
+            var next = parsed.GetValue(cursor);
+            do
+            {
+                var page = await api.Receipts.ListMineAsync(size, next, cancel);
+                receipts.AddRange(page.Receipts);
+                next = page.NextCursor;
+            }
+            while (parsed.GetValue(all) && next is not null);
+
+            void Show(IReadOnlyList<VerifiedReceipt> items) => output.Data(new MinerReceiptsView(items, next), () =>
+            {
+                ShowLines(items, "no receipts: this miner has not finished a job");
+                if (next is not null)
+                {
+                    output.Note($"more: aitbc miner receipts --cursor {next}");
+                }
+            });
+            if (!parsed.GetValue(verify) || receipts.Count == 0)
+            {
+                Show([.. receipts.Select(r => new VerifiedReceipt(r, null))]);
+                return ExitCodes.Success;
+            }
+
+            return await VerifyAndShowAsync(api, output, receipts, Show, cancel);
+        });
+        return command;
+    }
+
+    private static Option<bool> VerifyOption() => new("--verify")
+    {
+        Description = "Check each receipt's Ed25519 signature offline with the Coordinator's keys, pinned on first "
+            + "use in $XDG_CONFIG_HOME/aitbc (default ~/.config/aitbc).",
+    };
 
     private static Command Verify(GlobalOptions globals)
     {
@@ -95,7 +153,8 @@ internal static class ReceiptCommands
 
             // The keys are public: no API key is needed, and none is sent when none is configured.
             using var api = new AitbcClient(globals.ResolveUrl(parsed), OptionalKey(globals, parsed));
-            return await VerifyAndShowAsync(api, output, [receipt], jobId: null, cancel);
+            return await VerifyAndShowAsync(api, output, [receipt],
+                items => output.Data(items[0], () => output.Line(Describe(items[0]))), cancel);
         });
         return command;
     }
@@ -123,8 +182,9 @@ internal static class ReceiptCommands
         return command;
     }
 
-    private static async Task<int> VerifyAndShowAsync(
-        AitbcClient api, Output output, IReadOnlyList<SignedReceipt> receipts, string? jobId, CancellationToken cancel)
+    /// <summary>Verifies with the pinned keys, shows the receipts and their verdicts, reports the bad ones.</summary>
+    private static async Task<int> VerifyAndShowAsync(AitbcClient api, Output output,
+        IReadOnlyList<SignedReceipt> receipts, Action<IReadOnlyList<VerifiedReceipt>> show, CancellationToken cancel)
     {
         PinnedVerification result;
         try
@@ -146,14 +206,7 @@ internal static class ReceiptCommands
         }
 
         var items = receipts.Zip(result.Verdicts, (r, v) => new VerifiedReceipt(r, v)).ToList();
-        if (jobId is null)
-        {
-            output.Data(items[0], () => output.Line(Describe(items[0])));
-        }
-        else
-        {
-            output.Data(new JobReceiptsView(jobId, items), () => ShowLines(items));
-        }
+        show(items);
 
         foreach (var bad in items.Where(i => i.Verification is { Valid: false }))
         {
@@ -174,11 +227,11 @@ internal static class ReceiptCommands
     /// One line per receipt. Plain lines rather than a table: a table of three ids wraps at 80 columns, and
     /// lines are easier for grep.
     /// </summary>
-    private static void ShowLines(IReadOnlyList<VerifiedReceipt> items)
+    private static void ShowLines(IReadOnlyList<VerifiedReceipt> items, string whenEmpty)
     {
         if (items.Count == 0)
         {
-            Console.Out.WriteLine("no receipts: the job has not completed");
+            Console.Out.WriteLine(whenEmpty);
         }
 
         foreach (var (receipt, verdict) in items)
@@ -212,4 +265,6 @@ internal static class ReceiptCommands
     private sealed record VerifiedReceipt(SignedReceipt Receipt, ReceiptVerdict? Verification);
 
     private sealed record JobReceiptsView(string JobId, IReadOnlyList<VerifiedReceipt> Receipts);
+
+    private sealed record MinerReceiptsView(IReadOnlyList<VerifiedReceipt> Receipts, string? NextCursor);
 }
