@@ -17,8 +17,6 @@ namespace Aitbc.Coordinator.Admin;
 /// </summary>
 internal static partial class AdminApi
 {
-    private const int MaxPage = 200;
-
     public static RouteGroupBuilder MapAdmin(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/admin")
@@ -85,7 +83,7 @@ internal static partial class AdminApi
     {
         var errors = new ValidationErrors();
         var wanted = ParseEnum<JobState>(state, "state", errors);
-        CheckLimit(limit, errors);
+        errors.PageSize(limit);
         var before = errors.Cursor(cursor, Cursor.Decode);
 
         if (errors.Any)
@@ -135,7 +133,7 @@ internal static partial class AdminApi
     {
         var errors = new ValidationErrors();
         var wanted = ParseEnum<MinerStatus>(status, "status", errors);
-        CheckLimit(limit, errors);
+        errors.PageSize(limit);
         var after = errors.Cursor(cursor, AdminCursor.Decode);
 
         if (errors.Any)
@@ -360,7 +358,7 @@ internal static partial class AdminApi
             errors.Add("role", "Must be client, miner or admin.");
         }
 
-        CheckLimit(limit, errors);
+        errors.PageSize(limit);
         var after = errors.Cursor(cursor, AdminCursor.Decode);
 
         if (errors.Any)
@@ -446,14 +444,6 @@ internal static partial class AdminApi
 
         errors.Add(field, $"Must be one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}.");
         return null;
-    }
-
-    private static void CheckLimit(int? limit, ValidationErrors errors)
-    {
-        if (limit is < 1 or > MaxPage)
-        {
-            errors.Add("limit", $"Must be from 1 to {MaxPage}.");
-        }
     }
 
     private static string Truncate(string? value) =>

@@ -61,6 +61,18 @@ internal sealed class ValidationErrors
         _errors[field] = _errors.TryGetValue(field, out var existing) ? [.. existing, message] : [message];
     }
 
+    /// <summary>The largest page a list answers, whatever its default page.</summary>
+    public const int MaxPageSize = 200;
+
+    /// <summary>An optional page size, the <c>limit</c> parameter, is from 1 to <see cref="MaxPageSize"/>.</summary>
+    public void PageSize(int? limit)
+    {
+        if (limit is < 1 or > MaxPageSize)
+        {
+            Add("limit", $"Must be from 1 to {MaxPageSize}.");
+        }
+    }
+
     /// <summary>
     /// Decodes an optional page cursor with <paramref name="decode"/>; a cursor that does not decode is an error of
     /// the <c>cursor</c> field.

@@ -269,10 +269,7 @@ internal static class ClientJobsApi
             }
         }
 
-        if (limit is < 1 or > 200)
-        {
-            errors.Add("limit", "Must be from 1 to 200.");
-        }
+        errors.PageSize(limit);
 
         var before = errors.Cursor(cursor, Cursor.Decode);
 

@@ -16,7 +16,6 @@ namespace Aitbc.Coordinator.Receipts;
 internal static class ReceiptsApi
 {
     private const int DefaultPageSize = 50;
-    private const int MaxPageSize = 200;
 
     public static IServiceCollection AddReceipts(this IServiceCollection services)
     {
@@ -123,10 +122,7 @@ internal static class ReceiptsApi
         CancellationToken cancel)
     {
         var errors = new ValidationErrors();
-        if (limit is < 1 or > MaxPageSize)
-        {
-            errors.Add("limit", $"Must be from 1 to {MaxPageSize}.");
-        }
+        errors.PageSize(limit);
 
         var before = errors.Cursor(cursor, Cursor.Decode);
 

@@ -236,10 +236,7 @@ internal static partial class UsersApi
         }
 
         var errors = new ValidationErrors();
-        if (limit is < 1 or > 200)
-        {
-            errors.Add("limit", "Must be from 1 to 200.");
-        }
+        errors.PageSize(limit);
 
         var before = errors.Cursor(cursor, Cursor.Decode);
 
