@@ -195,14 +195,7 @@ internal sealed class BenchRun(BenchSettings settings)
             }
 
             // A miner running several jobs at once reports each as soon as it is done, not one after another.
-            if (jobs.Count == 1)
-            {
-                await FinishAsync(api, jobs[0], stop);
-            }
-            else
-            {
-                await Task.WhenAll(jobs.Select(job => FinishAsync(api, job, stop)));
-            }
+            await Task.WhenAll(jobs.Select(job => FinishAsync(api, job, stop)));
         }
     }
 

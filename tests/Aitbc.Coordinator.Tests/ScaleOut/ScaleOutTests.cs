@@ -204,18 +204,25 @@ public sealed class ScaleOutTests
             return http;
         }));
 
-        // The xpub's address counter has no row yet: each process's first payment would insert it unless their
-        // writers take turns, and the loser would answer 500.
-        var payments = await Task.WhenAll(sessions.SelectMany(session => Enumerable.Range(0, 3).Select(async _ =>
+        try
         {
-            using var created = await session.PostJsonAsync("/v1/exchange/create-payment", new { aitbc_amount = "2" });
-            return await created.ExpectAsync(HttpStatusCode.Created);
-        })));
+            // The xpub's address counter has no row yet: each process's first payment would insert it unless their
+            // writers take turns, and the loser would answer 500.
+            var payments = await Task.WhenAll(sessions.SelectMany(session => Enumerable.Range(0, 3).Select(async _ =>
+            {
+                using var created = await session.PostJsonAsync(
+                    "/v1/exchange/create-payment", new { aitbc_amount = "2" });
+                return await created.ExpectAsync(HttpStatusCode.Created);
+            })));
 
-        Assert.Equal(24, payments.Select(p => p.Str("address")).Distinct().Count());
-        foreach (var session in sessions)
+            Assert.Equal(24, payments.Select(p => p.Str("address")).Distinct().Count());
+        }
+        finally
         {
-            session.Dispose();
+            foreach (var session in sessions)
+            {
+                session.Dispose();
+            }
         }
     }
 
